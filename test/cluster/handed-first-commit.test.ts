@@ -5,7 +5,7 @@
  * again after the run moved on runs nothing again. The store checks a handed commit as it checks one it reads.
  */
 import { jetstream } from '@nats-io/jetstream';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, subjects } from '../../src/cluster/index.js';
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
 import { StoreError } from '../../src/errors/index.js';
@@ -13,6 +13,12 @@ import { JetStreamEventStore } from '../../src/store/index.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/cli.js';
+import { useUsersNats } from '../helpers/authority.js';
+import { runReads } from '../../src/runs/index.js';
+import { ClusterEngine } from '../../src/cluster/index.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const flow = def(`
 workflow:
@@ -145,4 +151,42 @@ describe.skipIf(noNats)('a commit handed to the store', () => {
     await reader.read(runId);
     expect(reader.handedCommits.taken).toBe(1);
   });
+});
+
+describe.skipIf(noNats)("a person's start, asked of the engines", () => {
+  const nats = useUsersNats();
+  let dir = '';
+  beforeAll(async () => {
+    dir = tempDir('lf-handed-request-');
+    writeFileSync(
+      join(dir, 'review.yaml'),
+      'workflow:\n  id: review\n  input:\n    optional:\n      - i: { type: number }\n  tasks:\n    - { id: check, type: HUMAN }\n',
+    );
+    await nats.start(dir, [
+      ['engine', 'L1'],
+      ['bob', 'L2'],
+    ]);
+    expect((await nats.as('engine', ['deploy', 'review.yaml'])).code).toBe(0);
+  }, 60_000);
+
+  it('is kicked with the commit the engine appended for them, which the engine taking the kick folds unread', async () => {
+    const engine = new ClusterEngine({ nats: nats.url('engine') });
+    await engine.start();
+    try {
+      const before = engine.store.handedCommits.taken;
+      // As the docs have a person start a run: `ledgerflow start` as their NATS user, a request the engine does as the engine user.
+      const runIds = await Promise.all(
+        Array.from({ length: 5 }, async (_, i) => {
+          const out = await nats.as('bob', ['start', 'review', '--i', String(i)]);
+          expect(out.code, out.stderr).toBe(0);
+          return out.stdout.trim();
+        }),
+      );
+      const reads = runReads(nats.admin().store);
+      for (const runId of runIds) expect((await reads.wait(runId, { orWaiting: true })).status).toBe('WAITING');
+      expect(engine.store.handedCommits.taken - before).toBe(5);
+    } finally {
+      await engine.stop();
+    }
+  }, 60_000);
 });

@@ -6,23 +6,13 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { StoreError, errorMessage } from '../../errors/index.js';
-import type { JetStreamEventStore, WrittenCommit } from '../../store/index.js';
+import type { JetStreamEventStore } from '../../store/index.js';
 import type { TriggerEvent } from '../../triggers/index.js';
-import { TriggerVerdict, encode, safeSubject, subjects, type InputMessage } from '../transport/index.js';
+import { TriggerVerdict, encode, kickBody, safeSubject, subjects, type InputMessage } from '../transport/index.js';
 import { listenForVerdict } from './user-publish.js';
 
 /** How long `start` keeps trying to wake the engines about a run it recorded. */
 const KICK_RETRY_MS = 30_000;
-
-/** The largest first commit (its JSON) a start's kick carries: a larger one (a long definition) the engine reads. */
-const CARRIED_COMMIT_BYTES = 32 * 1024;
-
-/** The kick's body; with the run's first commit as stored (`first`), spliced in as the JSON it was appended as. */
-function kickBody(kick: InputMessage, first: WrittenCommit | undefined): Uint8Array {
-  if (!first || first.json.length > CARRIED_COMMIT_BYTES) return encode(kick);
-  const carried = `"first":{"position":${first.position},"subject":${JSON.stringify(first.subject)},"commit":${first.json}}`;
-  return Buffer.from(`${JSON.stringify(kick).slice(0, -1)},${carried}}`, 'utf8');
-}
 
 /** Wakes the engines about `runId` (ClusterClient.kick), as `sender`, retried for KICK_RETRY_MS. */
 export async function kickRun(

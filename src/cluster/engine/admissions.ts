@@ -15,10 +15,10 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition } from '../../definition/index.js';
 import { admitWaiting, concurrencyKey } from '../../limits/index.js';
 import { foldEvents, step } from '../../runtime/index.js';
-import type { EventStore } from '../../store/index.js';
+import type { EventStore, WrittenCommit } from '../../store/index.js';
 import { everyUntilStopped, type Lifecycle } from './inbox.js';
 import type { Loaded } from './run-host.js';
-import { ENGINE_SENDER, subjects, encode, type InputMessage } from '../transport/index.js';
+import { ENGINE_SENDER, subjects, kickBody, type InputMessage } from '../transport/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { recordedDefinitionOf } from '../../events/index.js';
 import { evaluateLoaded } from '../../executor/index.js';
@@ -40,9 +40,15 @@ const clockOf = (o: AdmissionHost) => ({ now: o.now, setTimer: () => 0, clearTim
  * one (two engines admitting the same run send one kick); the sweep's are each new: a kick the sweep sends because
  * nothing started must not be dropped as a duplicate of the one that did not help. `started`: a fresh start's kick.
  */
-export async function kickRun(js: JetStreamClient, runId: string, msgID?: string, started = false): Promise<void> {
+export async function kickRun(
+  js: JetStreamClient,
+  runId: string,
+  msgID?: string,
+  started = false,
+  first?: WrittenCommit,
+): Promise<void> {
   const msg: InputMessage = { type: 'kick', runId, ...(started ? { started: true as const } : {}) };
-  await js.publish(subjects.input(ENGINE_SENDER, runId), encode(msg), msgID ? { msgID } : {});
+  await js.publish(subjects.input(ENGINE_SENDER, runId), kickBody(msg, first), msgID ? { msgID } : {});
 }
 
 export async function admitAfterSettle(o: AdmissionHost, runId: string, run: Loaded): Promise<void> {

@@ -43,6 +43,7 @@ import {
 } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
 import { LetterRate } from './letter-rate.js';
+import { trimOldest } from '../../bounded.js';
 import { kickRun } from './admissions.js';
 import { ownExisting } from './request-owner.js';
 import { doUpkeep, type UpkeepOptions } from './upkeep-requests.js';
@@ -97,14 +98,27 @@ class Refused extends Error {
 /** Kinds of LedgerflowError that are the request's fault (answered, never retried); the rest may pass (the store, the network). */
 const TRANSIENT = new Set(['unavailable', 'contended', 'failure']);
 
+/** Runs being started for requests remembered at most (Requests.starting): a start that failed leaves its entry, the oldest forgotten first. */
+const STARTING_KEPT = 1024;
+
 export class Requests {
   private readonly letters: LetterRate;
   /** Archive, restore, blob gc and keys rotate (upkeep-requests.ts), judged as the others are. */
   private readonly upkeep: UpkeepOptions;
 
+  /** Runs a request is starting now: the store keeps their first commits, which their kicks carry (started()). */
+  private readonly starting = new Map<string, true>();
+
   constructor(private readonly o: RequestsOptions) {
     this.letters = new LetterRate(REFUSAL_LETTERS_PER_MINUTE, 'refused start and deploy requests', o);
     this.upkeep = { store: o.store, judge: (sender, action) => this.judge(sender, action), now: o.now, log: o.log };
+    o.store.handedCommits.offer((runId) => this.starting.has(runId));
+  }
+
+  /** `runId` is about to be started for a request: its first commit is kept for its kick (a start that fails leaves it, bounded). */
+  private willStart(runId: string): void {
+    this.starting.set(runId, true);
+    trimOldest(this.starting, STARTING_KEPT);
   }
 
   /** One message of LF_REQUESTS: a start (or retry), a deploy, limits or an upkeep verb; acked once answered. */
@@ -214,6 +228,7 @@ export class Requests {
         : { by: by.by, retryOf: body.retryOf, what: 'retry request' };
       let existing = await ownExisting(this.o.store, body.runId, own);
       if (!existing) {
+        this.willStart(body.runId);
         try {
           const forking = fork && {
             fork: {
@@ -256,6 +271,7 @@ export class Requests {
       ...(this.o.sendersProven() ? { source: { by: sender } } : {}),
     };
     if (body.id !== undefined) {
+      this.willStart(body.id);
       const started = await commits.startRun(definition, body.input, {
         ...opts,
         runId: body.id,
@@ -274,7 +290,10 @@ export class Requests {
       by: by.by,
       what: 'start request',
     });
-    if (!existing) await commits.start(definition, body.input, { ...opts, runId });
+    if (!existing) {
+      this.willStart(runId);
+      await commits.start(definition, body.input, { ...opts, runId });
+    }
     return this.started(commits, runId, existing, sender, definition);
   }
 
@@ -287,8 +306,10 @@ export class Requests {
     definition?: Definition,
   ): Promise<StartVerdict> {
     const view = await commits.status(runId);
+    // The start's commit, kept by the store (willStart), is carried by its kick: the engine taking it reads nothing.
+    const first = this.starting.delete(runId) ? this.o.store.handedCommits.takeWritten(runId) : undefined;
     if (!SETTLED_STATUSES.includes(view.status))
-      await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing);
+      await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing, existing ? undefined : first);
     for (const admitted of await commits.takeAdmitted()) await kickRun(this.o.js, admitted, `${admitted}/admitted`);
     this.o.stats.starts++;
     const status: WorkflowStatus = view.status;

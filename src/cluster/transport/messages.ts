@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind } from '../../events/index.js';
-import { inboxPrefixFor, parseServers } from '../../store/index.js';
+import { inboxPrefixFor, parseServers, type WrittenCommit } from '../../store/index.js';
 import { MAX_REQUIRED_SKILLS } from '../../definition/index.js';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'expected an ISO 8601 time' });
@@ -311,6 +311,19 @@ export type DeadLetterMessage = z.infer<typeof DeadLetterMessage>;
 
 export function encode(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** The largest first commit (its JSON) a start's kick carries: a larger one (a long definition) the engine reads. */
+const CARRIED_COMMIT_BYTES = 32 * 1024;
+
+/**
+ * A kick's body; a start's with the run's first commit as its store appended it (`first`: store/jetstream/
+ * handed-commits.ts), spliced in as the JSON it was appended as rather than parsed and written again.
+ */
+export function kickBody(kick: InputMessage, first: WrittenCommit | undefined): Uint8Array {
+  if (!first || first.json.length > CARRIED_COMMIT_BYTES) return encode(kick);
+  const carried = `"first":{"position":${first.position},"subject":${JSON.stringify(first.subject)},"commit":${first.json}}`;
+  return Buffer.from(`${JSON.stringify(kick).slice(0, -1)},${carried}}`, 'utf8');
 }
 
 export function decode(data: Uint8Array): unknown {

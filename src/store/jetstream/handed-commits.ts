@@ -33,19 +33,19 @@ const KEPT = 1024;
 export class HandedCommits {
   private readonly written = new Map<string, WrittenCommit>();
   private readonly given = new Map<string, { position: number; subject: string; events: EventEnvelope[] }>();
-  private offering = false;
+  private offered: ((runId: string) => boolean) | null = null;
   /** Reads answered from a commit handed over (each one a request to the stream's leader spared). */
   taken = 0;
 
   constructor(private readonly where: { stream: string; subjectPrefix: string }) {}
 
-  /** From now on, keeps the first commits this store appends, for takeWritten. */
-  offer(): void {
-    this.offering = true;
+  /** From now on, keeps the first commits this store appends (of the runs `which` names), for takeWritten. */
+  offer(which: (runId: string) => boolean = () => true): void {
+    this.offered = which;
   }
 
   wrote(runId: string, commit: WrittenCommit): void {
-    if (!this.offering) return;
+    if (!this.offered?.(runId)) return;
     this.written.set(runId, commit);
     trimOldest(this.written, KEPT);
   }
