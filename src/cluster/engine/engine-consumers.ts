@@ -77,18 +77,17 @@ export function takeEngineMessages(o: EngineConsumers): { closeOwnReports: () =>
     },
     // A commit handed over is as trusted as its sender's own appends: taken only from who may write the log.
     handFirstCommit: (sender, runId, first) => {
-      if (o.sendersProven() && sender !== o.ownSender) return false;
+      if (o.sendersProven() && sender !== o.ownSender) return null;
       try {
         store.handedCommits.give(runId, first);
-        return true;
+        return () => store.handedCommits.drop(runId);
       } catch (err) {
         log(
           `run ${runId}: the start's kick carried a commit this engine does not take, so it reads the run: ${errorMessage(err)}`,
         );
-        return false;
+        return null;
       }
     },
-    dropHanded: (runId) => store.handedCommits.drop(runId),
   };
   inbox.consume(STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, 'inputs', (m, custody) => takeInput(inputs, m, custody));
   const closeOwnReports = serveDirectReports({

@@ -55,11 +55,11 @@ export interface InputHost {
   /** A report's values opened when the worker sealed them (src/encryption/wire.ts), before they are folded. */
   openReport?(input: OutcomeMessage): Promise<OutcomeMessage>;
   /**
-   * Hands the store the run's first commit a start's kick carried, for the step's read of the run (then `dropHanded`):
-   * false when not taken (a sender that may not write the log, or a commit that does not check, which is logged).
+   * Hands the store the run's first commit a start's kick carried, for the step's read of the run; returns what forgets
+   * it after the step, or null when not taken (a sender that may not write the log, or a commit that does not check,
+   * which is logged).
    */
-  handFirstCommit?(sender: string, runId: string, first: HandedCommit): boolean;
-  dropHanded?(runId: string): void;
+  handFirstCommit?(sender: string, runId: string, first: HandedCommit): (() => void) | null;
 }
 
 type Done = Loaded | null | { refused: string } | 'recheck';
@@ -150,11 +150,17 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     const justStarted = input.started === true && !m.redelivered;
     const { first } = input;
     done = await host.runs.withRun(input.runId, async () => {
-      const handed = justStarted && first !== undefined && host.handFirstCommit?.(sender, input.runId, first) === true;
+      const handed =
+        justStarted && first !== undefined ? (host.handFirstCommit?.(sender, input.runId, first) ?? null) : null;
       try {
-        return await host.runs.process(input.runId, [], { ...commit, fresh: !justStarted, justStarted, handed });
+        return await host.runs.process(input.runId, [], {
+          ...commit,
+          fresh: !justStarted,
+          justStarted,
+          handed: handed !== null,
+        });
       } finally {
-        if (handed) host.dropHanded?.(input.runId);
+        handed?.();
       }
     });
   } else if (input.type === 'task.lost') {

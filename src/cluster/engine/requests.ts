@@ -309,7 +309,7 @@ export class Requests {
     // The start's commit, kept by the store (willStart), is carried by its kick: the engine taking it reads nothing.
     const first = this.starting.delete(runId) ? this.o.store.handedCommits.takeWritten(runId) : undefined;
     if (!SETTLED_STATUSES.includes(view.status))
-      await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing, existing ? undefined : first);
+      await kickRun(this.o.js, runId, existing ? undefined : `${runId}/kick`, !existing, first);
     for (const admitted of await commits.takeAdmitted()) await kickRun(this.o.js, admitted, `${admitted}/admitted`);
     this.o.stats.starts++;
     const status: WorkflowStatus = view.status;

@@ -127,7 +127,7 @@ export class DefinitionRegistry {
     }
     const latest = Number((await this.getText(`wf.${def.id}.latest`)) ?? 0);
     if (def.version > latest)
-      this.latest.wrote(def.id, String(def.version), await kv.put(`wf.${def.id}.latest`, String(def.version)));
+      this.latest.learn(def.id, String(def.version), await kv.put(`wf.${def.id}.latest`, String(def.version)));
     return { workflowId: def.id, version: def.version, hash, changed: true };
   }
 

@@ -26,9 +26,10 @@ export class LatestVersions {
     return this.current ? this.versions.get(id)?.version : undefined;
   }
 
-  /** What this process just wrote itself (a deploy), at the revision the bucket gave it. */
-  wrote(id: string, version: string, revision: number): void {
-    this.take(id, version, revision);
+  /** A workflow's latest version at a revision of the bucket (the watch's, or a deploy this process made): the newer kept. */
+  learn(id: string, version: string, revision: number): void {
+    const known = this.versions.get(id);
+    if (!known || known.revision < revision) this.versions.set(id, { version, revision });
   }
 
   /** Starts watching, once (again after a watch that ended); the first values arrive in the background. */
@@ -41,7 +42,7 @@ export class LatestVersions {
         this.watch = w;
         for await (const e of w) {
           const id = e.key.split('.')[1]!;
-          if (e.operation === 'PUT') this.take(id, new TextDecoder().decode(e.value), e.revision);
+          if (e.operation === 'PUT') this.learn(id, new TextDecoder().decode(e.value), e.revision);
           else this.versions.delete(id);
           // delta: what the watch's consumer still has to deliver; 0 once it has caught up with the bucket.
           if (e.delta === 0) this.current = true;
@@ -61,10 +62,5 @@ export class LatestVersions {
   stop(): void {
     this.stopped = true;
     this.watch?.stop();
-  }
-
-  private take(id: string, version: string, revision: number): void {
-    const known = this.versions.get(id);
-    if (!known || known.revision < revision) this.versions.set(id, { version, revision });
   }
 }
