@@ -30,6 +30,7 @@ import type { FoldedAfter } from './record.js';
 import { IndexSealer } from '../encryption/index.js';
 import { projectionWriter } from './jetstream-writes.js';
 import { trimOldest } from '../bounded.js';
+import { PullPause } from './pull-pause.js';
 
 export { ensureProjectionConsumer, RUNS_INDEX_BUCKET, RUNS_INDEX_CONSUMER } from './jetstream-bucket.js';
 
@@ -38,6 +39,8 @@ export interface ProjectionOptions extends BucketSettings {
   log?: (line: string) => void;
   /** Commits applied at once (of different runs; one run's are applied in turn here). Default 16. */
   concurrency?: number;
+  /** How long a running run's commits wait for its next ones before they are written (COALESCE_MS; tests set it). */
+  coalesceMs?: number;
 }
 
 /** The role of the engine that pulls (store/jetstream/role.ts). */
@@ -78,8 +81,14 @@ export interface RunIndexProjection {
  * readers' look (pollMs, 1 s), so a follower sees the ack floor move between two looks.
  */
 const COALESCE_MS = 500;
-/** Commits held waiting at most (the consumer lets 1,000 go unacknowledged): past this every waiting run is written. */
-const COALESCE_MAX_HELD = 512;
+/**
+ * Commits held waiting at most (the consumer lets 1,000 go unacknowledged): past this the runs waiting longest are
+ * written until COALESCE_LOW_HELD are held. Not every waiting run at once: at 64 runs in flight on the cluster path the
+ * held commits crossed 512 every few pulls, and writing every run then wrote most of them twice (1.4 KV writes a
+ * five-step run; 1.0 now).
+ */
+const COALESCE_MAX_HELD = 768;
+const COALESCE_LOW_HELD = 512;
 /** Runs taken in hand at most (waiting for commits, or applying). */
 const MAX_RUNS_IN_HAND = 1024;
 const FETCH_BATCH = 256;
@@ -133,6 +142,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const runChains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
   const limit = o.concurrency ?? 16;
+  const coalesceMs = o.coalesceMs ?? COALESCE_MS;
   // With a key, the events are folded opened and what the index keeps of a value is sealed (record-values.ts).
   const sealer = await IndexSealer.of(o.store);
   const { apply, write, written } = projectionWriter(store, stats, bucket, kvCas, sealer);
@@ -200,14 +210,23 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   };
 
   /**
-   * The waits for a run's next commits still timed (not yet let go): what releaseAll lets go. Only these, not every
-   * entry of `waiting`: past COALESCE_MAX_HELD each commit taken calls it, and a walk of every run in hand each time
-   * was 2% of a loaded process.
+   * The waits for a run's next commits still timed (not yet let go), oldest first: what releaseAll and releaseOldest
+   * let go. Only these, not every entry of `waiting`: a walk of every run in hand at each commit taken was 2% of a
+   * loaded process.
    */
-  const timed = new Set<{ release(): void }>();
-  /** Every run's waiting commits are written now (many held, or stopping). */
+  const timed = new Set<{ release(): void; items: Item[] }>();
+  /** Every run's waiting commits are written now (stopping). */
   const releaseAll = () => {
     for (const w of timed) w.release();
+  };
+  /** Commits in the entries of `timed`: what releaseOldest counts (what it let go stays in `held` until written). */
+  let heldTimed = 0;
+  /** Too many held: the runs waiting longest are written until COALESCE_LOW_HELD commits wait for more. */
+  const releaseOldest = () => {
+    for (const w of timed) {
+      if (heldTimed <= COALESCE_LOW_HELD) return;
+      w.release();
+    }
   };
 
   /** Commits this process wrote, by stream sequence (see `stored`). */
@@ -243,8 +262,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     held++;
     if (queued) {
       queued.items.push({ m, events, after });
+      if (queued.timer) heldTimed++;
       if (!moving) queued.release();
-      if (held >= COALESCE_MAX_HELD) releaseAll();
+      if (held >= COALESCE_MAX_HELD) releaseOldest();
       return null;
     }
     let release!: () => void;
@@ -257,6 +277,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         if (w.timer) {
           clearTimeout(w.timer);
           timed.delete(w);
+          heldTimed -= w.items.length;
         }
         w.timer = null;
         release();
@@ -265,10 +286,11 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     };
     waiting.set(runId, w);
     if (moving) {
-      w.timer = setTimeout(w.release, COALESCE_MS);
+      w.timer = setTimeout(w.release, coalesceMs);
       timed.add(w);
+      heldTimed++;
     } else w.release();
-    if (held >= COALESCE_MAX_HELD) releaseAll();
+    if (held >= COALESCE_MAX_HELD) releaseOldest();
     const prev = runChains.get(runId) ?? Promise.resolve();
     const p = Promise.all([prev, ready]).then(async () => {
       await slot();
@@ -299,30 +321,9 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   };
 
   // The pause between pulls, cut short by stop(), and to PULL_PAUSE_MS by a commit of this process (`stored`).
-  let pausing: { stop(): void; hurry(): void } | null = null;
+  const pausing = new PullPause(PULL_PAUSE_MS);
+  const pause = (ms: number) => pausing.wait(ms);
   let idle = PULL_PAUSE_MS;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        pausing = null;
-        resolve();
-      };
-      let timer = setTimeout(done, ms);
-      let end = performance.now() + ms;
-      pausing = {
-        stop: () => {
-          clearTimeout(timer);
-          done();
-        },
-        hurry: () => {
-          const now = performance.now();
-          if (end - now <= PULL_PAUSE_MS) return;
-          end = now + PULL_PAUSE_MS;
-          clearTimeout(timer);
-          timer = setTimeout(done, PULL_PAUSE_MS);
-        },
-      };
-    });
   // One engine pulls at a time (see above); a standby looks again each time the holder renews, at once on taking it.
   // While the role cannot be known (its bucket refused to this engine's user, the server away) every engine pulls, as
   // before roles: slower, never wrong, and an index kept by nobody is what must not happen.
@@ -334,7 +335,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   // read, while this process takes commits.
   store.firstCommits.keep(taking);
   role.onChange((held) => {
-    if (held) pausing?.hurry();
+    if (held) pausing.hurry();
   });
   const loop = (async () => {
     while (!stopped) {
@@ -382,11 +383,11 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
       local.set(position, { runId, events, after });
       trimOldest(local, LOCAL_KEPT);
       idle = PULL_PAUSE_MS;
-      pausing?.hurry();
+      pausing.hurry();
     },
     async stop() {
       stopped = true;
-      pausing?.stop();
+      pausing.stop();
       releaseAll();
       await loop;
       releaseAll();
