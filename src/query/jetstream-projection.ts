@@ -50,7 +50,8 @@ export interface RunIndexProjection {
   /**
    * `fromMemory`: commits taken as this process wrote them (see `stored`), not parsed from their message;
    * `fromRead`: runs' first commits taken as this process read them (a client's start it drives);
-   * `pulls`: pulls of the consumer (fewer while it stays empty: IDLE_PAUSE_MAX_MS).
+   * `pulls`: pulls of the consumer (fewer while it stays empty: IDLE_PAUSE_MAX_MS);
+   * `waiting`: commits of running runs held for their runs' next ones now (at most COALESCE_MAX_HELD).
    */
   readonly stats: {
     applied: number;
@@ -62,6 +63,7 @@ export interface RunIndexProjection {
     fromMemory: number;
     fromRead: number;
     pulls: number;
+    waiting: number;
   };
   /** Whether this process pulls now (it holds the projection's role). */
   pulling(): boolean;
@@ -83,9 +85,7 @@ export interface RunIndexProjection {
 const COALESCE_MS = 500;
 /**
  * Commits held waiting at most (the consumer lets 1,000 go unacknowledged): past this the runs waiting longest are
- * written until COALESCE_LOW_HELD are held. Not every waiting run at once: at 64 runs in flight on the cluster path the
- * held commits crossed 512 every few pulls, and writing every run then wrote most of them twice (1.4 KV writes a
- * five-step run; 1.0 now).
+ * written until COALESCE_LOW_HELD wait. Writing every run then wrote most twice at 64 in flight (1.4 KV writes a run).
  */
 const COALESCE_MAX_HELD = 768;
 const COALESCE_LOW_HELD = 512;
@@ -137,6 +137,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     fromMemory: 0,
     fromRead: 0,
     pulls: 0,
+    waiting: 0,
   };
   let stopped = false;
   const runChains = new Map<string, Promise<void>>();
@@ -219,12 +220,10 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const releaseAll = () => {
     for (const w of timed) w.release();
   };
-  /** Commits in the entries of `timed`: what releaseOldest counts (what it let go stays in `held` until written). */
-  let heldTimed = 0;
-  /** Too many held: the runs waiting longest are written until COALESCE_LOW_HELD commits wait for more. */
+  /** Too many held: the oldest runs are written until COALESCE_LOW_HELD commits wait (what is let go stays `held`). */
   const releaseOldest = () => {
     for (const w of timed) {
-      if (heldTimed <= COALESCE_LOW_HELD) return;
+      if (stats.waiting <= COALESCE_LOW_HELD) return;
       w.release();
     }
   };
@@ -262,7 +261,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     held++;
     if (queued) {
       queued.items.push({ m, events, after });
-      if (queued.timer) heldTimed++;
+      if (queued.timer) stats.waiting++;
       if (!moving) queued.release();
       if (held >= COALESCE_MAX_HELD) releaseOldest();
       return null;
@@ -277,7 +276,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
         if (w.timer) {
           clearTimeout(w.timer);
           timed.delete(w);
-          heldTimed -= w.items.length;
+          stats.waiting -= w.items.length;
         }
         w.timer = null;
         release();
@@ -288,7 +287,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
     if (moving) {
       w.timer = setTimeout(w.release, coalesceMs);
       timed.add(w);
-      heldTimed++;
+      stats.waiting++;
     } else w.release();
     if (held >= COALESCE_MAX_HELD) releaseOldest();
     const prev = runChains.get(runId) ?? Promise.resolve();

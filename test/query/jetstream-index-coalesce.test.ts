@@ -46,12 +46,14 @@ describe.skipIf(noNats)('run index writes with many runs in flight', () => {
     let stopped = false;
     c.defer(() => (stopped ? undefined : projection.stop()));
 
-    // Every first commit delivered: each run written or held. At most 768 held, and no fewer than 512: past 768
-    // the runs waiting longest were written until 512 were left (then the last pull's commits joined them).
-    const { held } = await waitFor('every first commit taken, each written or held', async () => {
+    // Every first commit delivered, each run written or waiting, no write or ack in flight: the runs that wait are
+    // every commit the consumer has unacknowledged. At most 768 wait, and no fewer than 512: past 768 the runs waiting
+    // longest were written until 512 were left (then the last pull's commits joined them).
+    const { held } = await waitFor('every first commit taken, each run written or waiting', async () => {
       const ci = await jsm.consumers.info(store.stream, RUNS_INDEX_CONSUMER);
       const w = (await writes()) - before;
-      return ci.num_pending === 0 && w + ci.num_ack_pending === RUNS ? { held: ci.num_ack_pending } : null;
+      const waiting = projection.stats.waiting;
+      return ci.num_pending === 0 && w + waiting === RUNS && ci.num_ack_pending === waiting ? { held: waiting } : null;
     });
     expect(held).toBeGreaterThanOrEqual(512);
     expect(held).toBeLessThanOrEqual(768);
