@@ -94,6 +94,27 @@ function startShare(f: Figures, side: string, peer: string): string {
   return `; of its p50 one at a time (the peers section's, ${ms(p50)}), ${ms(start)} (${Math.round((100 * start) / p50)}%) is the client's start (run.started appended, the engines kicked: two round trips${peer}), ${ms(p50 - start)} the engines' taking of the run (its first commit comes with the kick) and the five steps`;
 }
 
+/**
+ * `; keeping the runs index costs …`: the CPU a run the index's projection adds in one process (the in-process sides on
+ * JetStream with and without it, nats-server's CPU included), and whether `ours` would fit the budget without it. The
+ * engines of a deployment keep the index, so this is part of what their CPU a run holds. '' when either side was not
+ * measured.
+ */
+function indexCost(f: Figures, cores: number, factor: number, peer: { key: string }, cpu: number | null): string {
+  const kept = num(f, 'peers.jetstream_index_cpu_ms_per_run');
+  const bare = num(f, 'peers.jetstream_cpu_ms_per_run');
+  const peerRate = num(f, `peers.${peer.key}_workflows_per_sec`);
+  if (kept === null || bare === null || peerRate === null || cpu === null || kept <= bare) return '';
+  const index = kept - bare;
+  const budget = (cores * 1000) / (factor * peerRate);
+  return (
+    `; keeping the runs index costs ${ms(index)} of CPU a run in one process (the sides on JetStream with and without it)` +
+    (cpu - index <= budget
+      ? ': without it the CPU a run would fit'
+      : `: without it ${times((cpu - index) / budget)} over`)
+  );
+}
+
 /** The arithmetic of each goal this run missed, by the goal's key. */
 export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -106,7 +127,7 @@ export function goalArithmetic(f: Figures, cores: number, missed: ReadonlySet<st
   const restate = { key: 'restate', name: 'Restate' };
   const budget = (factor: number, peer: { key: string; name: string }, ours: { cpu: number | null; name: string }) => {
     const line = cpuBudget(f, cores, factor, peer, ours);
-    return line === null ? null : line + indexFloor(f, factor, peer);
+    return line === null ? null : line + indexCost(f, cores, factor, peer, ours.cpu) + indexFloor(f, factor, peer);
   };
   put(
     'peers.handlers_bullmq_aof_ratio',

@@ -87,6 +87,21 @@ describe('npm run bench: the arithmetic under a missed goal', () => {
     expect(a['peers.restate_ratio']).toContain('2× is within this machine');
   });
 
+  it('says what keeping the runs index costs a run, from the in-process sides with and without it, and whether the rest fits', () => {
+    // Without the in-process sides (an older run's figures), nothing is said of the index.
+    expect(goalArithmetic(FIGURES, 2, ALL)['peers.bullmq_aof_ratio']).not.toContain('runs index costs');
+    const sides = { ...FIGURES, 'peers.jetstream_cpu_ms_per_run': 0.4, 'peers.jetstream_index_cpu_ms_per_run': 0.7 };
+    const a = goalArithmetic(sides, 2, ALL);
+    // 0.7 − 0.4 = 0.3 ms. The cluster path's 2.4 ms less 0.3 is 2.1, against the 1.33 ms 0.75× BullMQ allows: 1.58× over.
+    expect(a['peers.bullmq_aof_ratio']).toContain(
+      '; keeping the runs index costs 0.300 ms of CPU a run in one process (the sides on JetStream with and without it): without it 1.58× over',
+    );
+    // 2× Restate (1,000 workflows/s) allows 2 ms: the cluster path's 2.1 ms without the index is still over.
+    expect(a['peers.restate_ratio']).toContain('without it 1.05× over');
+    // 3× Restate (1,500 workflows/s) allows 1.33 ms; the handlers' 1.4 less 0.3 fits.
+    expect(a['peers.handlers_restate_ratio']).toContain('without it the CPU a run would fit');
+  });
+
   it('says what a step costs where a latency goal is missed', () => {
     const a = goalArithmetic(FIGURES, 2, ALL);
     expect(a['peers.handlers_bullmq_aof_p50_ratio']).toContain('engines running the handlers 0.500 ms');
