@@ -223,7 +223,9 @@ describe('ledgerflow agent after kill -9', () => {
       kills++;
     }
     expect(await run.exited, run.output()).toBe(0);
-    expect(kills).toBeGreaterThan(2);
+    // At least a kill in the pass that writes the task files and one in the pass that records their results: a quick
+    // machine may finish the rest within those two passes (seen: 2 kills, the run complete).
+    expect(kills).toBeGreaterThanOrEqual(2);
     await once(dir);
     const runId = (await waitFor('the run id', () => /run (\S+) COMPLETED/.exec(run.output())))[1]!;
     const recorded = outcomes(await events(dir, runId));
