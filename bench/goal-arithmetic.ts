@@ -98,7 +98,7 @@ function startShare(f: Figures, side: string, peer: string): string {
  * `; keeping the runs index costs …`: the CPU a run the index's projection adds in one process (the in-process sides on
  * JetStream with and without it, nats-server's CPU included), and whether `ours` would fit the budget without it. The
  * engines of a deployment keep the index, so this is part of what their CPU a run holds. '' when either side was not
- * measured.
+ * measured, or the CPU a run fits already.
  */
 function indexCost(f: Figures, cores: number, factor: number, peer: { key: string }, cpu: number | null): string {
   const kept = num(f, 'peers.jetstream_index_cpu_ms_per_run');
@@ -107,6 +107,8 @@ function indexCost(f: Figures, cores: number, factor: number, peer: { key: strin
   if (kept === null || bare === null || peerRate === null || cpu === null || kept <= bare) return '';
   const index = kept - bare;
   const budget = (cores * 1000) / (factor * peerRate);
+  // Said only where the CPU a run is over the budget: where it fits, the waits hold the rate, not the index's CPU.
+  if (cpu <= budget) return '';
   return (
     `; keeping the runs index costs ${ms(index)} of CPU a run in one process (the sides on JetStream with and without it)` +
     (cpu - index <= budget
