@@ -155,6 +155,20 @@ export class JetStreamPublisher {
     };
   }
 
+  /**
+   * The last message of `subject` in `stream` by a direct get (`<api>.DIRECT.GET.<stream>.<subject>`, what a KV get
+   * asks), on the same reply subscription: its body, or null when the subject holds none (404). Only for a stream that
+   * allows direct gets (allow_direct): another answers nothing, and the request times out.
+   */
+  async lastDirect(api: string, stream: string, subject: string, timeoutMs: number): Promise<Uint8Array | null> {
+    const msg = await this.replies.request(`${api}.DIRECT.GET.${stream}.${subject}`, new Uint8Array(0), { timeoutMs });
+    const code = msg.data.length === 0 ? (msg.headers?.code ?? 0) : 0;
+    if (code === 404) return null;
+    if (code !== 0)
+      throw new JetStreamApiError({ code, err_code: 0, description: msg.headers?.description ?? `status ${code}` });
+    return msg.data;
+  }
+
   /** Fails every publish waiting for a reply with ReplyLostError (the link calls this on reconnection). */
   abandon(): void {
     this.replies.abandon(new ReplyLostError());

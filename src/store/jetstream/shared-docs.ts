@@ -12,6 +12,8 @@ import { parseSharedDoc } from '../shared-docs.js';
 import { kvRetrying, StoreBucket } from './kv-retry.js';
 import { lostRace } from './exclusive.js';
 import { CoalescedReads, KeyBatches, type Pending } from '../../key-batches.js';
+import type { JetStreamLink } from './connection.js';
+import { apiPrefix } from './nats-lib.js';
 
 export const TASK_GATES_BUCKET = 'LF_TASK_GATES';
 /** Lost races in a row after which a change gives up (StoreError): a gate this contended is a bug, not load. */
@@ -21,9 +23,40 @@ const MAX_ROUNDS = 200;
 type ChangeFn = (doc: unknown) => { doc: unknown; result: unknown };
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
+/** A document's bytes by a direct get on the store's own reply subscription (publisher.ts `lastDirect`), null when none. */
+export type DirectRead = (stream: string, subject: string) => Promise<Uint8Array | null>;
+
+/** Direct reads on the link's connection of the moment. */
+function directOn(link: JetStreamLink, timeoutMs: number): DirectRead {
+  return async (stream, subject) => {
+    const c = link.current ?? (await link.ready());
+    return c.pub.lastDirect(apiPrefix(c.nc), stream, subject, timeoutMs);
+  };
+}
+
 export class KvSharedDocs extends StoreBucket {
-  constructor(connection: () => Promise<NatsConnection>, opts: { replicas?: number; memory?: boolean } = {}) {
+  /**
+   * Whether the bucket allows a direct get (its stream's allow_direct, asked once): one made by an older client without
+   * it answers none (the request only times out), and the KV client's get reads it another way.
+   */
+  private directOk: Promise<boolean> | undefined;
+
+  constructor(
+    connection: () => Promise<NatsConnection>,
+    opts: { replicas?: number; memory?: boolean } = {},
+    private readonly direct?: DirectRead,
+  ) {
     super(connection, TASK_GATES_BUCKET, opts);
+  }
+
+  /** The store's: read directly on its link's reply subscription. */
+  static on(
+    link: JetStreamLink,
+    connection: () => Promise<NatsConnection>,
+    opts: { replicas?: number; memory?: boolean },
+    timeoutMs: number,
+  ): KvSharedDocs {
+    return new KvSharedDocs(connection, opts, directOn(link, timeoutMs));
   }
 
   /**
@@ -39,9 +72,26 @@ export class KvSharedDocs extends StoreBucket {
     return parseSharedDoc(new TextDecoder().decode(value), name, `KV ${TASK_GATES_BUCKET} entry ${name}`);
   }
 
+  /**
+   * Read on the store's reply subscription when it can be: every in-process start reads the limits and the agent
+   * queues, and the KV client's get (its request machinery, a RequestError with a stack even on success) cost an
+   * in-process engine on JetStream a tenth of its CPU a run. A deleted key's last message has no body: null either way.
+   */
   private readonly reads = new CoalescedReads<Uint8Array | null>(async (name) => {
     const kv = await this.kv();
-    const e = await kvRetrying(`shared document ${name} in KV ${TASK_GATES_BUCKET}`, () => kv.get(name));
+    const what = `shared document ${name} in KV ${TASK_GATES_BUCKET}`;
+    const direct = this.direct;
+    if (direct) {
+      this.directOk ??= kv.status().then((st) => st.streamInfo.config.allow_direct === true);
+      this.directOk.catch(() => {
+        this.directOk = undefined;
+      });
+      if (await this.directOk) {
+        const got = await kvRetrying(what, () => direct(`KV_${TASK_GATES_BUCKET}`, `$KV.${TASK_GATES_BUCKET}.${name}`));
+        return got === null || got.length === 0 ? null : got;
+      }
+    }
+    const e = await kvRetrying(what, () => kv.get(name));
     return !e || e.operation !== 'PUT' || e.value.length === 0 ? null : e.value;
   });
 

@@ -136,14 +136,16 @@ export class JetStreamEventStore implements EventStore {
 
   /** A small shared document (task gates), compare-and-set in KV LF_TASK_GATES (shared-docs.ts). */
   updateShared<T>(name: string, fn: (doc: unknown) => { doc: unknown; result: T }): Promise<T> {
-    this.shared ??= new KvSharedDocs(() => this.connection(), this.buckets);
-    return this.shared.update(name, fn);
+    return this.sharedDocs().update(name, fn);
   }
 
-  /** A shared document as last written (KV LF_TASK_GATES), or null. */
+  /** A shared document as last written (KV LF_TASK_GATES), or null: read on the store's reply subscription. */
   readShared(name: string): Promise<unknown> {
-    this.shared ??= new KvSharedDocs(() => this.connection(), this.buckets);
-    return this.shared.read(name);
+    return this.sharedDocs().read(name);
+  }
+
+  private sharedDocs(): KvSharedDocs {
+    return (this.shared ??= KvSharedDocs.on(this.link, () => this.connection(), this.buckets, this.o.requestTimeoutMs));
   }
 
   /** Large payloads' bodies: the LF_BLOBS Object Store bucket (store/blobs/jetstream.ts), on the store's connection. */
