@@ -82,10 +82,16 @@ export class KvSharedDocs extends StoreBucket {
     const what = `shared document ${name} in KV ${TASK_GATES_BUCKET}`;
     const direct = this.direct;
     if (direct) {
-      this.directOk ??= kv.status().then((st) => st.streamInfo.config.allow_direct === true);
-      this.directOk.catch(() => {
-        this.directOk = undefined;
-      });
+      if (!this.directOk) {
+        const asked = kvRetrying(`KV ${TASK_GATES_BUCKET}`, () => kv.status()).then(
+          (st) => st.streamInfo.config.allow_direct === true,
+        );
+        // A failed look is not remembered: the next read asks again.
+        asked.catch(() => {
+          if (this.directOk === asked) this.directOk = undefined;
+        });
+        this.directOk = asked;
+      }
       if (await this.directOk) {
         const got = await kvRetrying(what, () => direct(`KV_${TASK_GATES_BUCKET}`, `$KV.${TASK_GATES_BUCKET}.${name}`));
         return got === null || got.length === 0 ? null : got;
