@@ -26,11 +26,20 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 /** A document's bytes by a direct get on the store's own reply subscription (publisher.ts `lastDirect`), null when none. */
 export type DirectRead = (stream: string, subject: string) => Promise<Uint8Array | null>;
 
-/** Direct reads on the link's connection of the moment. */
-function directOn(link: JetStreamLink, timeoutMs: number): DirectRead {
+/**
+ * Direct reads on the link's connection of the moment, retried by the link as an append's publish is: a passing failure
+ * until its deadline, and at once when the connection comes back while it waits (a read asked again changes nothing).
+ */
+function directOn(link: JetStreamLink): DirectRead {
   return async (stream, subject) => {
     const c = link.current ?? (await link.ready());
-    return c.pub.lastDirect(apiPrefix(c.nc), stream, subject, timeoutMs);
+    return link.call(
+      'get shared document',
+      link.deadline(),
+      (timeoutMs) => c.pub.lastDirect(apiPrefix(c.nc), stream, subject, timeoutMs),
+      undefined,
+      { honoursTimeout: true },
+    );
   };
 }
 
@@ -54,9 +63,8 @@ export class KvSharedDocs extends StoreBucket {
     link: JetStreamLink,
     connection: () => Promise<NatsConnection>,
     opts: { replicas?: number; memory?: boolean },
-    timeoutMs: number,
   ): KvSharedDocs {
-    return new KvSharedDocs(connection, opts, directOn(link, timeoutMs));
+    return new KvSharedDocs(connection, opts, directOn(link));
   }
 
   /**
@@ -79,7 +87,6 @@ export class KvSharedDocs extends StoreBucket {
    */
   private readonly reads = new CoalescedReads<Uint8Array | null>(async (name) => {
     const kv = await this.kv();
-    const what = `shared document ${name} in KV ${TASK_GATES_BUCKET}`;
     const direct = this.direct;
     if (direct) {
       if (!this.directOk) {
@@ -93,11 +100,11 @@ export class KvSharedDocs extends StoreBucket {
         this.directOk = asked;
       }
       if (await this.directOk) {
-        const got = await kvRetrying(what, () => direct(`KV_${TASK_GATES_BUCKET}`, `$KV.${TASK_GATES_BUCKET}.${name}`));
+        const got = await direct(`KV_${TASK_GATES_BUCKET}`, `$KV.${TASK_GATES_BUCKET}.${name}`);
         return got === null || got.length === 0 ? null : got;
       }
     }
-    const e = await kvRetrying(what, () => kv.get(name));
+    const e = await kvRetrying(`shared document ${name} in KV ${TASK_GATES_BUCKET}`, () => kv.get(name));
     return !e || e.operation !== 'PUT' || e.value.length === 0 ? null : e.value;
   });
 

@@ -145,7 +145,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   private sharedDocs(): KvSharedDocs {
-    return (this.shared ??= KvSharedDocs.on(this.link, () => this.connection(), this.buckets, this.o.requestTimeoutMs));
+    return (this.shared ??= KvSharedDocs.on(this.link, () => this.connection(), this.buckets));
   }
 
   /** Large payloads' bodies: the LF_BLOBS Object Store bucket (store/blobs/jetstream.ts), on the store's connection. */
