@@ -318,8 +318,12 @@ workflow:
     await waitFor('the other engine to take the index over', () => standby.runIndex!.pulling(), { timeout: 15_000 });
     const later = await startAndIndex(50, store);
     expect(standby.runIndex!.stats.pulls).toBeGreaterThan(0);
-    // Holding the index now, it takes the first commits of the runs it read to drive them as read (kept only while it pulls).
-    expect(standby.runIndex!.stats.fromRead).toBeGreaterThan(0);
+    // Holding the index now, it takes the commits it wrote, and the first commits of the runs it read to drive them, as
+    // they are in its memory (kept only while it pulls). Which of the two it gets to first depends on the load: a first
+    // commit can be delivered to the index before a loaded engine reads it (seen in a suite at load 6), its own step
+    // commits hardly ever.
+    const taken = standby.runIndex!.stats;
+    expect(taken.fromRead + taken.fromMemory).toBeGreaterThan(0);
     const index = openRunIndex({ store }) as JetStreamRunIndex;
     const all = await index.query({ workflow: 'index-one-puller', limit: 10_000 });
     expect(all.runs).toHaveLength(250);
