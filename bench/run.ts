@@ -85,7 +85,7 @@ const PROMISED: Partial<Record<Section, string[]>> = {
   evo: ['evo.migrate_rate', 'evo.migrate_dry_rate'],
   import: ['evo.import_rate'],
   verify: ['verify.paths_ratio', 'verify.max_ms', 'check.max_ms'],
-  crypt: ['crypt.file_ratio', 'crypt.memory_ratio'],
+  crypt: ['crypt.file_ratio', 'crypt.file_aa_ratio', 'crypt.memory_ratio'],
   payloads: ['payloads.e2e_ratio', 'payloads.peak_rss_mb', 'payloads.in_flight', 'payloads.log_bytes'],
   held: [
     'held.serve_peak_mb',

@@ -84,6 +84,10 @@ describe('npm run bench -- --json', () => {
     ])
       expect(typeof out[key], key).toBe('number');
     expect(out['crypt.tight_seal_us']).toBeGreaterThan(0);
+    // The method read with no difference to find (both sides clear), beside the ratio it makes: a rate ratio, near 1.
+    expect(out['crypt.file_aa_ratio']).toBeGreaterThan(0.3);
+    expect(out['crypt.file_aa_ratio']).toBeLessThan(3);
+    expect(out.details.crypt.pairs).toHaveLength(1);
     // What the check hashes an event: the long chain's states are new at every event, so it hashes; counted, not timed.
     expect(out['chain.long_hashed_bytes_per_event']).toBeGreaterThan(0);
     expect(out['chain.long_hash_calls_per_event']).toBeGreaterThan(0);
