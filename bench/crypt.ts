@@ -27,6 +27,8 @@ import { def, FIVE_YAML, fiveHandlers, fmt, list, median, progress, type Bench, 
 import { engineDriver } from './modes.js';
 
 const CONCURRENCY = 16;
+const five = def(FIVE_YAML);
+const handlers = fiveHandlers();
 
 /** One side's rounds: rate (workflows/s) and this process's CPU a run, round by round. */
 interface Side {
@@ -46,8 +48,6 @@ async function alternating(
   sides: { a: (s: EventStore) => EventStore; b: (s: EventStore) => EventStore },
   label: string,
 ): Promise<{ a: Side; b: Side; ratio: number; pairs: number[] }> {
-  const five = def(FIVE_YAML);
-  const handlers = fiveHandlers();
   const out = { a: { rates: [], cpu: [] } as Side, b: { rates: [], cpu: [] } as Side };
   let made = 0;
   for (let i = 0; i < rounds; i++) {
@@ -76,8 +76,6 @@ async function alternating(
 
 export async function benchCrypt(b: Bench): Promise<void> {
   const { say, figures } = b;
-  const five = def(FIVE_YAML);
-  const handlers = fiveHandlers();
   // 500 a round: at 200 a round lasted a fifth of a second on the file store, and the same build read 0.74 to 0.98 in
   // four sittings of one quarter hour (2026-11-28); a round of half a second or more is what the file section uses.
   const runs = b.runs ?? (b.quick ? 32 : 500);

@@ -25,6 +25,12 @@ const least = (f: Figures, ...keys: string[]): number | null => {
   return xs.length ? Math.min(...xs) : null;
 };
 
+/** The CPU a run may use (ms), every process together on `cores`, at `factor` × the peer's rate; null when not measured. */
+function cpuAllowed(f: Figures, cores: number, factor: number, peer: { key: string }): number | null {
+  const peerRate = num(f, `peers.${peer.key}_workflows_per_sec`);
+  return peerRate === null ? null : (cores * 1000) / (factor * peerRate);
+}
+
 /** ours ÷ peer ≥ factor: the CPU a run may use at factor × the peer's rate, against what ours and the peer use. */
 function cpuBudget(
   f: Figures,
@@ -35,8 +41,8 @@ function cpuBudget(
 ): string | null {
   const peerRate = num(f, `peers.${peer.key}_workflows_per_sec`);
   const peerCpu = num(f, `peers.${peer.key}_cpu_ms_per_run`);
-  if (peerRate === null || ours.cpu === null) return null;
-  const budget = (cores * 1000) / (factor * peerRate);
+  const budget = cpuAllowed(f, cores, factor, peer);
+  if (peerRate === null || budget === null || ours.cpu === null) return null;
   return (
     `at ${factor}× ${peer.name} (${rate(factor * peerRate)}) a run may use ${ms(budget)} of CPU, every process on ${cores} cores; ` +
     `${ours.name}: ${ms(ours.cpu)} a run${peerCpu !== null ? ` (${peer.name}: ${ms(peerCpu)})` : ''}; ` +
@@ -103,10 +109,9 @@ function startShare(f: Figures, side: string, peer: string): string {
 function indexCost(f: Figures, cores: number, factor: number, peer: { key: string }, cpu: number | null): string {
   const kept = num(f, 'peers.jetstream_index_cpu_ms_per_run');
   const bare = num(f, 'peers.jetstream_cpu_ms_per_run');
-  const peerRate = num(f, `peers.${peer.key}_workflows_per_sec`);
-  if (kept === null || bare === null || peerRate === null || cpu === null || kept <= bare) return '';
+  const budget = cpuAllowed(f, cores, factor, peer);
+  if (kept === null || bare === null || budget === null || cpu === null || kept <= bare) return '';
   const index = kept - bare;
-  const budget = (cores * 1000) / (factor * peerRate);
   // Said only where the CPU a run is over the budget: where it fits, the waits hold the rate, not the index's CPU.
   if (cpu <= budget) return '';
   return (
