@@ -3,17 +3,18 @@
  * `ledgerflow approve` running at once cannot both pass the expected-seq check and fork a run (a run has one history,
  * never a fork).
  *
- * `open(path, 'wx')` is an atomic create-if-absent on local file systems. The file holds {pid, time, host, pidns} so a
- * lock left by a killed process can be told apart from a live one:
+ * A hard link to a file already holding the taker's identity is an atomic create-if-absent on local file systems (see
+ * create()). The file holds {pid, time, host, pidns} so a lock left by a killed process can be told apart from a live
+ * one:
  * - written on this host in this pid namespace with a pid that is not alive: its holder is dead, and it is broken at
  *   once (`resume` right after a `kill -9` must not wait);
- * - otherwise (another host or container, whose pids mean nothing here; or no pid yet: the creator died between open
- *   and write, or is writing now) it is stale once older than `staleMs` and its pid is not alive here.
+ * - otherwise (another host or container, whose pids mean nothing here; or no pid: written by an older version that
+ *   died between open and write, or by a file system without hard links) it is stale once older than `staleMs` and its pid is not alive here.
  * A lock with a live pid is never broken: it may belong to a slow writer. A waiter gives up after `timeoutMs` only on a
  * lock that is not going to be broken; one that will be once it is old enough is waited for.
  */
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { closeSync, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -91,21 +92,55 @@ export async function tryLock(
 const DYING_WAIT_MS = 10_000;
 
 /**
- * Creates the lock file with this process's identity; false when it exists already. Synchronous calls (a run's lease is
- * taken and released once per run, the writer lock once per turn): each reaches only the page cache and the directory,
- * a few microseconds, where a trip through libuv's thread pool costs several times that in CPU (see group-commit.ts).
+ * Creates the lock file with this process's identity; false when it exists already. The identity is written to a file
+ * of its own first and that file hard-linked to the lock's name: link(2), like `open(path, 'wx')`, is an atomic
+ * create-if-absent, and the lock then appears with its bytes, never empty. Opened and written in place, a kill between
+ * the two left an empty lock that no rule can judge (no pid): every later writer waited out `staleMs` (30 s) for it.
+ * A kill now leaves at most the unlinked-to file (`<lock>.new-<pid>-<hex>`), which is no lock. Where hard links are
+ * refused, the lock is opened and written in place as before. Synchronous calls (a run's lease is taken and released
+ * once per run, the writer lock once per turn): each reaches only the page cache and the directory, a few
+ * microseconds, where a trip through libuv's thread pool costs several times that in CPU (see group-commit.ts).
  */
 async function create(lockPath: string): Promise<boolean> {
-  let fd: number;
-  try {
-    fd = openSync(lockPath, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+  const bytes = Buffer.from(lockIdentity());
+  if (!linksRefused) {
+    const fresh = `${lockPath}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      writeWhole(fresh, bytes);
+    } catch (err) {
+      unlinkQuietly(fresh);
       throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
-    return false;
+    }
+    try {
+      linkSync(fresh, lockPath);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code === undefined || !LINK_REFUSED.has(code))
+        throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
+      linksRefused = true;
+    } finally {
+      unlinkQuietly(fresh);
+    }
   }
   try {
-    const bytes = Buffer.from(lockIdentity());
+    writeWhole(lockPath, bytes);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
+  }
+  return true;
+}
+
+/** What a file system without hard links answers to link(): locks are then opened and written in place. */
+const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+let linksRefused = false;
+
+/** Creates `path` (refused with EEXIST when it exists) holding `bytes`; removed again when its bytes are refused. */
+function writeWhole(path: string, bytes: Buffer): void {
+  const fd = openSync(path, 'wx');
+  try {
     try {
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     } finally {
@@ -113,10 +148,9 @@ async function create(lockPath: string): Promise<boolean> {
     }
   } catch (err) {
     // Created here and never held (a full disk refuses its bytes): removed, or it would stand as an abandoned lock.
-    unlinkQuietly(lockPath);
-    throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
+    unlinkQuietly(path);
+    throw err;
   }
-  return true;
 }
 
 /** What a lock file holds: this process's identity, and now. */

@@ -1,0 +1,20 @@
+// Preloaded (`node --import`) into a ledgerflow process: it kills itself (SIGKILL) at its first write into a file whose
+// name starts with LF_KILL_AT_LOCK (a lock being created), so the test sees what a kill -9 at that instant leaves.
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+
+const prefix = process.env.LF_KILL_AT_LOCK;
+if (prefix) {
+  const fds = new Set();
+  const { openSync, writeSync } = fs;
+  fs.openSync = (path, ...rest) => {
+    const fd = openSync(path, ...rest);
+    if (String(path).startsWith(prefix)) fds.add(fd);
+    return fd;
+  };
+  fs.writeSync = (fd, ...rest) => {
+    if (fds.has(fd)) process.kill(process.pid, 'SIGKILL');
+    return writeSync(fd, ...rest);
+  };
+  syncBuiltinESMExports();
+}
