@@ -160,8 +160,10 @@ export class Journal {
       return { otherBoot: false };
     }
     const fh = await open(join(this.dir, newest), constants.O_RDWR | constants.O_NOFOLLOW);
-    const st = await fh.stat();
-    const head = await fh.read(Buffer.alloc(Math.min(st.size, 256)), 0, Math.min(st.size, 256), 0);
+    const { st, head } = await closedOnThrow(fh, async () => {
+      const st = await fh.stat();
+      return { st, head: await fh.read(Buffer.alloc(Math.min(st.size, 256)), 0, Math.min(st.size, 256), 0) };
+    });
     const { boot } = parseSegment(head.buffer.subarray(0, head.bytesRead));
     Object.assign(this, { fh, name: newest, ino: st.ino, size: st.size });
     if (boot === null) {
@@ -227,7 +229,8 @@ export class Journal {
   private async start(n: number): Promise<void> {
     const name = segmentName(n);
     const fh = await open(join(this.dir, name), 'wx+');
-    Object.assign(this, { fh, name, ino: (await fh.stat()).ino, size: 0 });
+    const { ino } = await closedOnThrow(fh, () => fh.stat());
+    Object.assign(this, { fh, name, ino, size: 0 });
     await this.write(Buffer.from(JSON.stringify({ journal: MAGIC, boot: BOOT }) + '\n'));
     await syncDir(this.dir);
   }
@@ -308,5 +311,18 @@ async function syncFile(path: string): Promise<void> {
     await fdatasync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * `fn` on a handle just opened and not yet kept: a throw closes the handle first. Left open, it was closed by the
+ * garbage collector some time later (Node's DEP0137 warning, and a descriptor held until then).
+ */
+async function closedOnThrow<T>(fh: FileHandle, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    throw err;
   }
 }

@@ -94,7 +94,8 @@ describe('file store: a write the disk refuses', () => {
   it('a lock whose bytes are refused is removed, not left to stand as an abandoned lock', async () => {
     const { dir, store: s } = store();
     // A lease is a link to a template holding the process's identity (lease-template.ts): its bytes are refused as well.
-    failing.files = /\.(lock|driver|template)$/;
+    // A lock's bytes are written under a name of its own, then linked to the lock's name (lock.ts): `<lock>.new-…`.
+    failing.files = /\.(lock|driver|template)(\.new-\d+-[0-9a-f]+)?$/;
     await expect(s.append({ runId: 'run-b', expectedSeq: 0, dedupId: 'd1', events: [ev('run-b', 1)] })).rejects.toThrow(
       /cannot create lock .*writer\.lock: the disk is full/,
     );
