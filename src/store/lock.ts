@@ -9,7 +9,8 @@
  * - written on this host in this pid namespace with a pid that is not alive: its holder is dead, and it is broken at
  *   once (`resume` right after a `kill -9` must not wait);
  * - otherwise (another host or container, whose pids mean nothing here; or no pid: written by an older version that
- *   died between open and write, or by a file system without hard links) it is stale once older than `staleMs` and its pid is not alive here.
+ *   died between open and write, or where hard links are refused) it is stale once older than `staleMs` and its pid
+ *   is not alive here.
  * A lock with a live pid is never broken: it may belong to a slow writer. A waiter gives up after `timeoutMs` only on a
  * lock that is not going to be broken; one that will be once it is old enough is waited for.
  */
@@ -95,7 +96,8 @@ const DYING_WAIT_MS = 10_000;
  * Creates the lock file with this process's identity; false when it exists already. The identity is written to a file
  * of its own first and that file hard-linked to the lock's name: link(2), like `open(path, 'wx')`, is an atomic
  * create-if-absent, and the lock then appears with its bytes, never empty. Opened and written in place, a kill between
- * the two left an empty lock that no rule can judge (no pid): every later writer waited out `staleMs` (30 s) for it.
+ * the two left an empty lock that no rule can judge (no pid): every later writer waited out `staleMs` for it (10 s for
+ * the store's writer lock).
  * A kill now leaves at most the unlinked-to file (`<lock>.new-<pid>-<hex>`), which is no lock. Where hard links are
  * refused, the lock is opened and written in place as before. Synchronous calls (a run's lease is taken and released
  * once per run, the writer lock once per turn): each reaches only the page cache and the directory, a few
@@ -108,7 +110,6 @@ async function create(lockPath: string): Promise<boolean> {
     try {
       writeWhole(fresh, bytes);
     } catch (err) {
-      unlinkQuietly(fresh);
       throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
     }
     try {
