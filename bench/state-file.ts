@@ -72,12 +72,17 @@ export async function benchStateFile(b: Bench): Promise<void> {
     StateFileWriter,
   } = await built();
   const dir = mkdtempSync(join(tmpdir(), 'lf-bench-statefile-'));
+  const stores: InstanceType<typeof FileEventStore>[] = [];
+  const opened = (s: InstanceType<typeof FileEventStore>) => {
+    stores.push(s);
+    return s;
+  };
   try {
     // Each engine on a store of its own: the writer of a store sees every commit made to it, as in a project whose
     // processes all keep the file. On one shared store the writer would also read, at each write, the runs the
     // plain engine made meanwhile (a round's worth), a cost of a process that keeps no file, not of the file.
-    const plainStore = new FileEventStore(join(dir, 'store-off'));
-    const store = new FileEventStore(join(dir, 'store-on'));
+    const plainStore = opened(new FileEventStore(join(dir, 'store-off')));
+    const store = opened(new FileEventStore(join(dir, 'store-on')));
     const writer = new StateFileWriter(store, {
       path: join(dir, '.3ox', 'workflow.state.yaml'),
       keep: 50,
@@ -158,7 +163,7 @@ export async function benchStateFile(b: Bench): Promise<void> {
       `  off ${fmt(bestOff)} workflows/s, on ${fmt(bestOn)} workflows/s at best; each pair of rounds on ÷ off ${measured.pairs.map((x) => fmt(x, 2)).join(', ')}: median ${fmt(ratio, 2)} (goal ≥ 0.9)`,
     );
     if (process.env.STATEFILE_AA === '1') {
-      const twinStore = new FileEventStore(join(dir, 'store-twin'));
+      const twinStore = opened(new FileEventStore(join(dir, 'store-twin')));
       const twin = new Engine({ store: twinStore });
       await round(twin);
       const aa = await alternating(
@@ -175,7 +180,7 @@ export async function benchStateFile(b: Bench): Promise<void> {
     }
     // What a process sharing the store pays for the runs another made: its next write reads each one's summary once.
     // The other process's store is an instance of its own on the folder (its own writer lock holds, as in another process).
-    const other = new FileEventStore(join(dir, 'store-on'));
+    const other = opened(new FileEventStore(join(dir, 'store-on')));
     await round(new Engine({ store: other }));
     await other.close();
     const tf = now();
@@ -187,7 +192,7 @@ export async function benchStateFile(b: Bench): Promise<void> {
 
     const many = b.quick ? 1_000 : 10_000;
     progress(`statefile: a store of ${fmt(many)} settled runs`);
-    const big = new FileEventStore(join(dir, 'big'));
+    const big = opened(new FileEventStore(join(dir, 'big')));
     await fill(big, many);
     const entries = new RunEntries();
     const summaries = new RunSummaries();
@@ -201,10 +206,9 @@ export async function benchStateFile(b: Bench): Promise<void> {
     say(
       `  state-file --rebuild over ${fmt(many)} settled runs: ${fmt(cold)} ms (${fmt(text.length / 1024)} KiB written); the live writer's next write over them: ${fmt(warm)} ms`,
     );
-    await big.close();
-    await store.close();
-    await plainStore.close();
   } finally {
+    // Closed whatever happened: a section that threw with its stores open left their handles to the garbage collector.
+    for (const s of stores.splice(0)) await s.close().catch(() => undefined);
     discard(dir);
   }
 }
