@@ -105,25 +105,23 @@ const DYING_WAIT_MS = 10_000;
  */
 async function create(lockPath: string): Promise<boolean> {
   const bytes = Buffer.from(lockIdentity());
-  if (!linksRefused) {
-    const fresh = `${lockPath}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      writeWhole(fresh, bytes);
-    } catch (err) {
+  const fresh = `${lockPath}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    writeWhole(fresh, bytes);
+  } catch (err) {
+    throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
+  }
+  try {
+    linkSync(fresh, lockPath);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === undefined || !LINK_REFUSED.has(code))
       throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
-    }
-    try {
-      linkSync(fresh, lockPath);
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      if (code === undefined || !LINK_REFUSED.has(code))
-        throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
-      linksRefused = true;
-    } finally {
-      unlinkQuietly(fresh);
-    }
+    // No hard links here: opened and written in place below (asked again at each lock, no state kept between calls).
+  } finally {
+    unlinkQuietly(fresh);
   }
   try {
     writeWhole(lockPath, bytes);
@@ -136,7 +134,6 @@ async function create(lockPath: string): Promise<boolean> {
 
 /** What a file system without hard links answers to link(): locks are then opened and written in place. */
 const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
-let linksRefused = false;
 
 /** Creates `path` (refused with EEXIST when it exists) holding `bytes`; removed again when its bytes are refused. */
 function writeWhole(path: string, bytes: Buffer): void {
