@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { KeyRing, encryptedStore, sealEvent } from '../src/encryption/index.js';
 import type { EventEnvelope } from '../src/events/index.js';
 import { FileEventStore, MemoryEventStore, type EventStore } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, list, median, progress, type Bench, discard } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, list, median, pairedRatio, progress, type Bench, discard } from './kit.js';
 import { engineDriver } from './modes.js';
 
 const CONCURRENCY = 16;
@@ -66,12 +66,7 @@ async function alternating(
     }
   }
   // Round 2k had `a` first, round 2k+1 `b` first: the geometric mean of their ratios cancels what going first does.
-  const pairs: number[] = [];
-  for (let k = 0; k + 1 < rounds; k += 2) {
-    const r = (j: number) => out.b.rates[j]! / out.a.rates[j]!;
-    pairs.push(Math.sqrt(r(k) * r(k + 1)));
-  }
-  return { ...out, ratio: median(pairs), pairs };
+  return { ...out, ...pairedRatio(out.a.rates, out.b.rates) };
 }
 
 export async function benchCrypt(b: Bench): Promise<void> {

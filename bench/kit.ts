@@ -79,6 +79,18 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * Rounds of side b against side a whose order alternated (a first in even rounds, b first in odd ones): each pair of
+ * rounds gives the geometric mean of its two b ÷ a ratios, in which going first cancels; the ratio is the median of
+ * those (one round alone: its own ratio). bench/crypt.ts and bench/state-file.ts measure so.
+ */
+export function pairedRatio(a: number[], b: number[]): { pairs: number[]; ratio: number } {
+  const pairs: number[] = [];
+  for (let k = 0; k + 1 < a.length; k += 2) pairs.push(Math.sqrt((b[k]! / a[k]!) * (b[k + 1]! / a[k + 1]!)));
+  if (pairs.length === 0 && a.length > 0) pairs.push(b[0]! / a[0]!);
+  return { pairs, ratio: median(pairs) };
+}
+
 export const p50 = (xs: number[]) =>
   percentile(
     [...xs].sort((a, b) => a - b),

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppendRequest, FileEventStore } from '../src/store/index.js';
-import { def, FIVE_YAML, fiveHandlers, fmt, median, now, pool, progress, type Bench, discard } from './kit.js';
+import { def, FIVE_YAML, fiveHandlers, fmt, now, pairedRatio, pool, progress, type Bench, discard } from './kit.js';
 
 /**
  * The code measured is the build's (dist/, the modules `ledgerflow` runs), not the sources through tsx, as the
@@ -136,11 +136,7 @@ export async function benchStateFile(b: Bench): Promise<void> {
         }
         progress(`statefile: ${label} ${fmt(xs.at(-1)!)} against ${fmt(ys.at(-1)!)}`);
       }
-      const pairs: number[] = [];
-      for (let k = 0; k + 1 < rounds; k += 2) pairs.push(Math.sqrt((ys[k]! / xs[k]!) * (ys[k + 1]! / xs[k + 1]!)));
-      // One round only (--quick): its own ratio.
-      if (pairs.length === 0) pairs.push(ys[0]! / xs[0]!);
-      return { a: xs, b: ys, pairs, ratio: median(pairs) };
+      return { a: xs, b: ys, ...pairedRatio(xs, ys) };
     };
     const measured = await alternating(
       'off/on',

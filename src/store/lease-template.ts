@@ -14,15 +14,13 @@
  * own on close, and the first template a store writes removes those whose process is dead (killed before its close).
  * Where hard links are refused (EXDEV, EPERM, ENOTSUP…), leases are made afresh as before.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { lockIdentity, pidAlive, unlinkQuietly } from './lock.js';
+import { linksRefused, lockIdentity, pidAlive, unlinkQuietly, writeWhole } from './lock.js';
 
 /** How long one template serves, so that a lease's `time` is within this of when it was taken. */
 const TEMPLATE_MS = 1000;
-/** What a file system without hard links (or without them across these directories) answers to link(). */
-const REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 const NAME = /^driver-(\d+)-[0-9a-f]+\.template$/;
 
 export class LeaseTemplate {
@@ -58,7 +56,7 @@ export class LeaseTemplate {
           this.path = null;
           continue;
         }
-        if (code !== undefined && REFUSED.has(code)) this.unsupported = true;
+        if (linksRefused(code)) this.unsupported = true;
         return null;
       }
     }
@@ -80,16 +78,7 @@ export class LeaseTemplate {
       this.sweep();
     }
     const path = join(this.dir, `driver-${process.pid}-${randomBytes(4).toString('hex')}.template`);
-    const fd = openSync(path, 'wx');
-    try {
-      const bytes = Buffer.from(lockIdentity());
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    } catch (err) {
-      closeSync(fd);
-      unlinkQuietly(path);
-      throw err;
-    }
-    closeSync(fd);
+    writeWhole(path, Buffer.from(lockIdentity()));
     if (this.path) unlinkQuietly(this.path); // the leases linked to it keep their bytes: only its name goes
     this.path = path;
     this.madeAt = now;

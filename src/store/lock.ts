@@ -117,8 +117,7 @@ async function create(lockPath: string): Promise<boolean> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    if (code === undefined || !LINK_REFUSED.has(code))
-      throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
+    if (!linksRefused(code)) throw storeIoError(`cannot create lock ${lockPath}`, err, { lock: lockPath });
     // No hard links here: opened and written in place below (asked again at each lock, no state kept between calls).
   } finally {
     unlinkQuietly(fresh);
@@ -132,11 +131,13 @@ async function create(lockPath: string): Promise<boolean> {
   return true;
 }
 
-/** What a file system without hard links answers to link(): locks are then opened and written in place. */
+/** What a file system without hard links (or without them across these directories) answers to link(). */
 const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+/** Whether link() failed with this code because hard links are refused here (locks are then written in place). */
+export const linksRefused = (code: string | undefined): boolean => code !== undefined && LINK_REFUSED.has(code);
 
 /** Creates `path` (refused with EEXIST when it exists) holding `bytes`; removed again when its bytes are refused. */
-function writeWhole(path: string, bytes: Buffer): void {
+export function writeWhole(path: string, bytes: Buffer): void {
   const fd = openSync(path, 'wx');
   try {
     try {
