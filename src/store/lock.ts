@@ -137,7 +137,7 @@ const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS
 export const linksRefused = (code: string | undefined): boolean => code !== undefined && LINK_REFUSED.has(code);
 
 /** Creates `path` (refused with EEXIST when it exists) holding `bytes`; removed again when its bytes are refused. */
-export function writeWhole(path: string, bytes: Buffer): void {
+export function writeWhole(path: string, bytes: Uint8Array): void {
   const fd = openSync(path, 'wx');
   try {
     try {
