@@ -119,6 +119,28 @@ describe('the EventStore decorator', () => {
     await expect(encryptedStore(below, ring).read('r4')).rejects.toMatchObject({ code: 'LF_DECRYPT_FAILED' });
   });
 
+  it('leaves an empty input record clear (its sealed length would tell as much); any other value, an empty output too, is sealed', async () => {
+    const below = new MemoryEventStore();
+    const store = encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() }));
+    const first = ev('r5', 1);
+    const mine = [
+      { ...first, data: { ...(first.data as object), input: {} } } as unknown as EventEnvelope,
+      ev('r5', 2, { output: {} }),
+      ev('r5', 3, { output: { n: 0 } }),
+    ];
+    await store.append({ runId: 'r5', expectedSeq: 0, dedupId: 'd', events: mine });
+    const [started, emptyOut, out] = await below.read('r5');
+    expect((started!.data as { input: unknown }).input).toEqual({});
+    // An output may be any JSON value: two bytes of it could be {}, [], "", 42…, so an empty one is sealed.
+    expect((emptyOut!.data as { output: unknown }).output).toEqual({ 'lf:enc': expect.any(String) });
+    expect((out!.data as { output: unknown }).output).toEqual({ 'lf:enc': expect.any(String) });
+    expect(await store.read('r5')).toEqual(mine);
+    // A reader without the key sees the empty input as it is, and [encrypted] for the rest.
+    const blind = await encryptedStore(below, ringWith({})).read('r5');
+    expect((blind[0]!.data as { input: unknown }).input).toEqual({});
+    expect(blind[1]!.data).toMatchObject({ output: '[encrypted]' });
+  });
+
   it('opens a log sealed by the format as written since issue 63 (a recorded log: the sealed format is a contract)', async () => {
     // Sealed on 2026-11-28 by the build before sealing was made one pass a commit (main at c706d3e5), under this key:
     // whatever changes in how values are sealed, these must still open to what was appended.
