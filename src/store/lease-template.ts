@@ -14,14 +14,15 @@
  * own on close, and the first template a store writes removes those whose process is dead (killed before its close).
  * Where hard links are refused (EXDEV, EPERM, ENOTSUP…), leases are made afresh as before.
  */
-import { linkSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { linkSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { linksRefused, lockIdentity, pidAlive, unlinkQuietly, writeWhole } from './lock.js';
+import { LOCK_LEFTOVER, linksRefused, lockIdentity, sweepDead, unlinkQuietly, writeWhole } from './lock.js';
 
 /** How long one template serves, so that a lease's `time` is within this of when it was taken. */
 const TEMPLATE_MS = 1000;
-const NAME = /^driver-(\d+)-[0-9a-f]+\.template$/;
+/** Templates, and what a kill leaves beside a run's lock (lock.ts). */
+const SWEPT = new RegExp(`^driver-\\d+-[0-9a-f]+\\.template$|${LOCK_LEFTOVER.source}`);
 
 export class LeaseTemplate {
   private path: string | null = null;
@@ -85,31 +86,8 @@ export class LeaseTemplate {
     return path;
   }
 
-  /** Removes the templates of processes dead on this host (killed before they could remove their own). */
+  /** Removes the templates of processes dead on this host (killed before they could remove their own), and their lock leftovers. */
   private sweep(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    const me = JSON.parse(lockIdentity()) as { host: unknown; pidns: unknown };
-    if (me.pidns === null) return; // no pid namespace to read: no pid can be judged dead here (lock.ts)
-    for (const name of names) {
-      const m = NAME.exec(name);
-      if (!m || Number(m[1]) === process.pid) continue;
-      try {
-        const j = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as {
-          pid?: unknown;
-          host?: unknown;
-          pidns?: unknown;
-        };
-        // Only a pid written on this host in this pid namespace can be judged dead here (the rule of lock.ts).
-        if (j.host === me.host && j.pidns === me.pidns && typeof j.pid === 'number' && !pidAlive(j.pid))
-          unlinkQuietly(join(this.dir, name));
-      } catch {
-        // unreadable or gone meanwhile: left alone
-      }
-    }
+    sweepDead(this.dir, SWEPT);
   }
 }

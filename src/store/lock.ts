@@ -15,7 +15,18 @@
  * lock that is not going to be broken; one that will be once it is old enough is waited for.
  */
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { closeSync, linkSync, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -262,6 +273,47 @@ export async function lockState(lockPath: string): Promise<{ state: 'free' | 'he
 }
 
 export { pidAlive } from './pid-state.js';
+
+/**
+ * What a kill can leave beside a lock or a run's lease: its bytes not yet linked to its name (`<lock>.new-<pid>-<hex>`,
+ * create()), or a broken one set aside (`<lock>.stale-<pid>-<hex>`, breakIfStale).
+ */
+export const LOCK_LEFTOVER = /\.(new|stale)-\d+-[0-9a-f]{8}$/;
+
+/** A leftover older than this is removed whoever made it: no process takes a minute between a lock's two calls. */
+const LEFTOVER_MS = 60_000;
+
+/**
+ * Removes the files of `dir` whose names match and whose bytes are the identity (lockIdentity) of a process dead on
+ * this host, the rule above, and leftovers (LOCK_LEFTOVER) older than a minute whatever they hold (one cut short by the
+ * kill holds nothing to judge). Any other is left alone: a live process's, another host's while it may still be in use.
+ * For what killed processes leave that is no lock, so nothing waits on it: kept from piling up. Once per store:
+ * journal/ by its writer (writer-lock.ts), locks/ with the run leases' templates (lease-template.ts).
+ */
+export function sweepDead(dir: string, names: RegExp): void {
+  let found: string[];
+  try {
+    found = readdirSync(dir);
+  } catch {
+    return; // not made yet, or not readable: nothing of ours to remove
+  }
+  for (const name of found) {
+    if (!names.test(name)) continue;
+    const path = join(dir, name);
+    try {
+      if (LOCK_LEFTOVER.test(name) && Date.now() - statSync(path).mtimeMs > LEFTOVER_MS) {
+        unlinkQuietly(path);
+        continue;
+      }
+      if (PID_NAMESPACE === null) continue; // no pid namespace to read: no pid can be judged dead here
+      const j = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown; host?: unknown; pidns?: unknown };
+      if (j.host === HOST && j.pidns === PID_NAMESPACE && typeof j.pid === 'number' && !pidAlive(j.pid))
+        unlinkQuietly(path);
+    } catch {
+      // cut short, unreadable or gone meanwhile: left alone
+    }
+  }
+}
 
 /**
  * 'gone': released, try to take it again at once; 'broken': this call broke it (its holder is dead), likewise; 'held':

@@ -9,7 +9,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { acquireLock, releaseLock } from './lock.js';
+import { LOCK_LEFTOVER, acquireLock, releaseLock, sweepDead } from './lock.js';
 import { storeIoError } from './io-errors.js';
 import { Journal, SEGMENT_BYTES } from './journal.js';
 import { leftToRecover, recoverLeftJournal, type RecoveryHost } from './journal-recovery.js';
@@ -119,7 +119,8 @@ export class WriterLock {
     this.held = true;
     this.heldSince = Date.now();
     this.session++;
-    this.holds++;
+    // Once per store: what processes killed while taking or breaking this lock left beside it (lock.ts).
+    if (this.holds++ === 0) sweepDead(this.host.journalDir, LOCK_LEFTOVER);
     try {
       const { otherBoot, unchanged } = await this.journal.attach();
       if (!unchanged || brokeDead || otherBoot) this.span++;

@@ -1,5 +1,6 @@
 // Preloaded (`node --import`) into a ledgerflow process: it kills itself (SIGKILL) at its first write into a file whose
 // name starts with LF_KILL_AT_LOCK (a lock being created), so the test sees what a kill -9 at that instant leaves.
+// LF_KILL_AFTER_WRITE=1: just after that write instead (the lock's bytes written, not yet linked to its name).
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 
@@ -12,9 +13,12 @@ if (prefix) {
     if (String(path).startsWith(prefix)) fds.add(fd);
     return fd;
   };
+  const after = process.env.LF_KILL_AFTER_WRITE === '1';
   fs.writeSync = (fd, ...rest) => {
+    if (fds.has(fd) && !after) process.kill(process.pid, 'SIGKILL');
+    const n = writeSync(fd, ...rest);
     if (fds.has(fd)) process.kill(process.pid, 'SIGKILL');
-    return writeSync(fd, ...rest);
+    return n;
   };
   syncBuiltinESMExports();
 }
