@@ -22,7 +22,6 @@ export function sealEvent(ev: EventEnvelope, key: DataKey): EventEnvelope {
   for (const field of fields) {
     const v = getAt(ev, field.path);
     if (v === undefined || isSealedText(v) || isSealedValue(v)) continue;
-    if (field.kind === 'record' && isEmptyRecord(v)) continue;
     let sealed: unknown;
     if (field.kind === 'text') {
       if (typeof v !== 'string') continue;
@@ -47,13 +46,6 @@ export function sealEvent(ev: EventEnvelope, key: DataKey): EventEnvelope {
     o[field.path[last]!] = sealed;
   }
   return out === null ? ev : (out as unknown as EventEnvelope);
-}
-
-/** `{}`: a plain object without own keys (counted without the array Object.keys makes). */
-function isEmptyRecord(v: unknown): boolean {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  for (const k in v) if (Object.hasOwn(v, k)) return false;
-  return true;
 }
 
 /** The ids of the keys the sealed fields of these events name (empty: nothing sealed). */
@@ -89,8 +81,7 @@ export function openEvent(ev: EventEnvelope, keyFor: Opener): EventEnvelope {
     const id = sealedKeyId(body) ?? '?';
     const key = keyFor(id);
     if (key === 'redact') {
-      // Shaped as the field's schema wants: a record for an input or a map of outputs.
-      out = setAt(out, field.path, field.kind === 'record' ? { [REDACTED]: true } : REDACTED);
+      out = setAt(out, field.path, redactedOf(field.path));
       continue;
     }
     const where = { run: ev.runId, event: String(ev.seq), field: field.label };
@@ -98,6 +89,12 @@ export function openEvent(ev: EventEnvelope, keyFor: Opener): EventEnvelope {
     out = setAt(out, field.path, text ? clear : parseJson(clear, where, key.id));
   }
   return out;
+}
+
+/** `[encrypted]`, shaped as the field's schema wants: a record for an input or a map of outputs. */
+function redactedOf(path: readonly string[]): unknown {
+  const last = path[path.length - 1];
+  return last === 'input' || last === 'outputs' || last === 'context' ? { [REDACTED]: true } : REDACTED;
 }
 
 function parseJson(text: string, where: Record<string, string>, keyId: string): unknown {

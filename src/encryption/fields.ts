@@ -1,14 +1,11 @@
 /**
  * Which fields of which events are payloads (sealed at rest), and what stays clear: ids, statuses, task names, times,
  * who did what, the definition. `value`: any JSON (sealed to `{ "lf:enc": … }`, which every such field's schema takes);
- * `record`: the same, where the schema wants a record (a run's input, a map of outputs); `text`: a string the schema
- * wants a string (sealed to `lf:enc:…`). A field that is absent stays absent, and so does an empty record: AES-GCM
- * keeps a value's length, so `{}` sealed (two bytes of a field that can only hold a record) tells a reader without the
- * key all that `{}` in clear does, and costs a cipher set-up (a sixth of a five-step run's seals when it starts empty).
+ * `text`: a string the schema wants a string (sealed to `lf:enc:…`). A field that is absent stays absent.
  */
 import type { EventEnvelope, EventType } from '../events/index.js';
 
-export type FieldKind = 'value' | 'record' | 'text';
+export type FieldKind = 'value' | 'text';
 export interface PayloadField {
   readonly path: readonly string[];
   readonly kind: FieldKind;
@@ -20,9 +17,9 @@ const f = (kind: FieldKind, ...path: string[]): PayloadField => ({ path, kind, l
 
 export const PAYLOAD_FIELDS: Partial<Record<EventType, readonly PayloadField[]>> = {
   'run.started': [
-    f('record', 'data', 'input'),
-    f('record', 'data', 'source', 'retryOf', 'outputs'),
-    f('record', 'data', 'source', 'forked', 'outputs'),
+    f('value', 'data', 'input'),
+    f('value', 'data', 'source', 'retryOf', 'outputs'),
+    f('value', 'data', 'source', 'forked', 'outputs'),
   ],
   'task.completed': [f('value', 'data', 'output'), f('text', 'data', 'progress', 'message')],
   'task.failed': [f('text', 'data', 'error', 'message'), f('text', 'data', 'progress', 'message')],
@@ -32,7 +29,7 @@ export const PAYLOAD_FIELDS: Partial<Record<EventType, readonly PayloadField[]>>
   'approval.refused': [f('text', 'data', 'comment')],
   'run.cancelled': [f('text', 'data', 'reason')],
   'run.paused': [f('text', 'data', 'reason')],
-  'run.migrated': [f('record', 'data', 'fold', 'context')],
+  'run.migrated': [f('value', 'data', 'fold', 'context')],
 };
 
 /** The value at `path`, or undefined. */

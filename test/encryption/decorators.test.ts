@@ -119,26 +119,22 @@ describe('the EventStore decorator', () => {
     await expect(encryptedStore(below, ring).read('r4')).rejects.toMatchObject({ code: 'LF_DECRYPT_FAILED' });
   });
 
-  it('leaves an empty input record clear (its sealed length would tell as much); any other value, an empty output too, is sealed', async () => {
+  it('seals an empty input too, so a reader without the key may not write a clear comment into a run just started', async () => {
+    // Left clear, `{}` would tell no more than its sealed length does, but the run would then hold nothing sealed until
+    // its first output, and a process without the key would be let append to it (an approval's comment in clear).
     const below = new MemoryEventStore();
     const store = encryptedStore(below, ringWith({ LF_DATA_KEY: keyText() }));
     const first = ev('r5', 1);
-    const mine = [
-      { ...first, data: { ...(first.data as object), input: {} } } as unknown as EventEnvelope,
-      ev('r5', 2, { output: {} }),
-      ev('r5', 3, { output: { n: 0 } }),
-    ];
-    await store.append({ runId: 'r5', expectedSeq: 0, dedupId: 'd', events: mine });
-    const [started, emptyOut, out] = await below.read('r5');
-    expect((started!.data as { input: unknown }).input).toEqual({});
-    // An output may be any JSON value: two bytes of it could be {}, [], "", 42…, so an empty one is sealed.
-    expect((emptyOut!.data as { output: unknown }).output).toEqual({ 'lf:enc': expect.any(String) });
-    expect((out!.data as { output: unknown }).output).toEqual({ 'lf:enc': expect.any(String) });
-    expect(await store.read('r5')).toEqual(mine);
-    // A reader without the key sees the empty input as it is, and [encrypted] for the rest.
-    const blind = await encryptedStore(below, ringWith({})).read('r5');
-    expect((blind[0]!.data as { input: unknown }).input).toEqual({});
-    expect(blind[1]!.data).toMatchObject({ output: '[encrypted]' });
+    const started = { ...first, data: { ...(first.data as object), input: {} } } as unknown as EventEnvelope;
+    await store.append({ runId: 'r5', expectedSeq: 0, dedupId: 'd', events: [started] });
+    expect((await below.read('r5'))[0]!.data).toMatchObject({ input: { 'lf:enc': expect.any(String) } });
+    expect(await store.read('r5')).toEqual([started]);
+    const blind = encryptedStore(below, ringWith({}));
+    expect((await blind.read('r5'))[0]!.data).toMatchObject({ input: { '[encrypted]': true } });
+    await expect(
+      blind.append({ runId: 'r5', expectedSeq: 1, dedupId: 'x', events: [ev('r5', 2)] }),
+    ).rejects.toMatchObject({ code: 'LF_DATA_KEY_MISSING' });
+    expect(await below.read('r5')).toHaveLength(1);
   });
 
   it('opens a log sealed by the format as written since issue 63 (a recorded log: the sealed format is a contract)', async () => {
