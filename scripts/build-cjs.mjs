@@ -12,7 +12,7 @@
 // The declarations are tsc's, copied under dist/cjs/, whose package.json says "commonjs": TypeScript then reads
 // them as CommonJS types for a `require` import.
 import { build } from 'esbuild';
-import { buildId, OFFERED } from './esbuild-common.mjs';
+import { buildId, failOnWarnings, OFFERED } from './esbuild-common.mjs';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,11 +71,7 @@ const result = await build({
   logLevel: 'silent',
 });
 // A warning here (an import.meta left unshimmed, a require that cannot resolve) is a broken bundle: fail the build.
-if (result.warnings.length > 0) {
-  for (const w of result.warnings)
-    console.error(`build-cjs: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
-  process.exit(1);
-}
+failOnWarnings(result, 'build-cjs');
 
 // Each entry hands on its names from the one bundle.
 const id = buildId(root);

@@ -18,7 +18,7 @@
 // stay in dist/ beside the chunks: dist/handlers/self-resolve-hooks.js is registered by path, and the
 // declarations (.d.ts) are tsc's.
 import { build } from 'esbuild';
-import { buildId, EXTERNAL, OFFERED, zodEnglishOnly } from './esbuild-common.mjs';
+import { buildId, EXTERNAL, failOnWarnings, OFFERED, zodEnglishOnly } from './esbuild-common.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,11 +63,7 @@ const result = await build({
   logLevel: 'silent',
 });
 // A warning (an import that cannot resolve, a require esbuild cannot follow) is a broken bundle: fail the build.
-if (result.warnings.length > 0) {
-  for (const w of result.warnings)
-    console.error(`build-esm: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
-  process.exit(1);
-}
+failOnWarnings(result, 'build-esm');
 
 // dist/index.js, what `import 'ledgerflow'` gets: the names of src/index.ts, from the copy the `ledgerflow` command
 // offers the handler modules it loads when it is this build (src/cli/offer-library.ts), else from dist/library.js.

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failOnWarnings } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.LEDGERFLOW_DIST ? resolve(process.env.LEDGERFLOW_DIST) : join(root, 'dist');
@@ -30,11 +31,7 @@ const result = await build({
   target: `node${engines.node.replace(/^>=\s*/, '')}`,
   logLevel: 'silent',
 });
-if (result.warnings.length > 0) {
-  for (const w of result.warnings)
-    console.error(`build-handlers: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
-  process.exit(1);
-}
+failOnWarnings(result, 'build-handlers');
 // One digest over every source (a handler imports its siblings): src/handlers/prebuilt.ts uses the build only while it holds.
 const digest = createHash('sha256');
 for (const f of sources) digest.update(`${f}\n`).update(readFileSync(join(from, f)));

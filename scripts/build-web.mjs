@@ -5,6 +5,7 @@ import { build, context } from 'esbuild';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failOnWarnings } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src', 'server', 'web');
@@ -38,11 +39,7 @@ if (process.argv.includes('--watch')) {
 } else {
   const result = await build(options);
   // A warning here (an unresolved import, a duplicate key) is a broken page: fail the build.
-  if (result.warnings.length > 0) {
-    for (const w of result.warnings)
-      console.error(`build-web: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
-    process.exit(1);
-  }
+  failOnWarnings(result, 'build-web');
   if (process.argv.includes('--sizes')) {
     for (const f of ['app.js', 'app.css']) console.log(`${f}: ${(statSync(join(out, f)).size / 1024).toFixed(1)} KiB`);
   }

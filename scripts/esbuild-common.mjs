@@ -57,3 +57,14 @@ export function buildId(root) {
 
 /** What a package entry's first lines are: the command's offered copy when it is this build, else `fallback`. */
 export const OFFERED = "globalThis[Symbol.for('ledgerflow.offered')]";
+
+/**
+ * Ends the build when esbuild warned: a warning (an import that cannot resolve, an import.meta left unshimmed, a
+ * require esbuild cannot follow, a duplicate key) means a broken bundle. `who` names the step in each line.
+ */
+export function failOnWarnings(result, who) {
+  if (result.warnings.length === 0) return;
+  for (const w of result.warnings)
+    console.error(`${who}: ${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
+  process.exit(1);
+}

@@ -1,6 +1,6 @@
 /**
- * What bin/ledgerflow.js runs: the command's CommonJS bundle (dist/cli/ledgerflow.cjs, built by scripts/build-cli.mjs
- * from main.ts), compiled as Node compiles a CommonJS module but with V8's cached data of an earlier run of the same
+ * What bin/ledgerflow.js runs (as dist/cli/launch.cjs, a CommonJS file scripts/build-cli.mjs builds from this one): the
+ * command's CommonJS bundle (dist/cli/ledgerflow.cjs, built by scripts/build-cli.mjs from main.ts), compiled as Node compiles a CommonJS module but with V8's cached data of an earlier run of the same
  * command (cached-code.ts). From a cache, `list` on the embedded store starts in about half the CPU
  * (docs/architecture-notes.md, "Start-up").
  *
@@ -35,15 +35,12 @@ if (HOLDING_COMMANDS.has(commandOf(process.argv.slice(2)))) setFlagsFromString('
 
 const bundle = fileURLToPath(new URL('./ledgerflow.cjs', import.meta.url));
 const cache = compileCache(bundle, process.argv.slice(2));
-// The wrapper Node's CommonJS loader puts around a module, on one line: the bundle's line numbers stay its own.
-// latin1: the bundle is written so (scripts/build-cli.mjs), and V8 keeps it as one byte a character.
-const script = new Script(
-  `(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'latin1')}\n})`,
-  {
-    filename: bundle,
-    ...(cache.data ? { cachedData: cache.data } : {}),
-  },
-);
+// The bundle is written inside the wrapper Node's CommonJS loader puts around a module (scripts/build-cli.mjs): a
+// function of those five, compiled as the file stands. latin1: it is written so, and V8 keeps it as one byte a character.
+const script = new Script(readFileSync(bundle, 'latin1'), {
+  filename: bundle,
+  ...(cache.data ? { cachedData: cache.data } : {}),
+});
 cache.keep(script);
 const module = { exports: {} };
 (script.runInThisContext() as (...args: unknown[]) => void).call(
