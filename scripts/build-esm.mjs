@@ -4,7 +4,7 @@
 //
 // Why: a module's cost at start-up on Node 20 is mostly the ES module loader's per file (resolve, read,
 // compile, link): `import 'ledgerflow'` loaded about 370 files (zod's 95, yaml's 72, ledgerflow's ~190). As
-// chunks, it loads a few dozen (docs/architecture-notes.md, "Start-up"). Every dynamic import() in src/
+// chunks, it loads a few dozen (bench/RESULTS.md, "Start-up"). Every dynamic import() in src/
 // becomes a chunk of its own, loaded when first used.
 //
 // Why the entries in ONE build: each class is defined once, in one chunk, whichever entry a program imports

@@ -2,7 +2,7 @@
  * What bin/ledgerflow.js runs (as dist/cli/launch.cjs, a CommonJS file scripts/build-cli.mjs builds from this one): the
  * command's CommonJS bundle (dist/cli/ledgerflow.cjs, built by scripts/build-cli.mjs from main.ts), compiled as Node
  * compiles a CommonJS module but with V8's cached data of an earlier run of the same command (cached-code.ts). From a
- * cache, `list` on the embedded store starts in about half the CPU (docs/architecture-notes.md, "Start-up").
+ * cache, `list` on the embedded store starts in about half the CPU (bench/RESULTS.md, "Start-up").
  *
  * The bundle's `import()` of modules outside it (handler modules, tsx, a TRANSFORM's wasm packages) goes through this
  * module's (src/import-module.ts says why).

@@ -17,7 +17,7 @@
  * A module tsx loads as CommonJS (a `.cts`, or a `.ts` whose package.json does not say `"type": "module"`, or that has
  * none) is required through tsx's CommonJS hooks alone, as tsx's ESM hooks would hand it to them: the ESM hooks run in
  * a thread of their own, which every later import crosses and whose start costs more CPU than `node -e 0`
- * (docs/architecture-notes.md, "Start-up"). What the handler gets is the same: the module's exports, as an import of a
+ * (bench/RESULTS.md, "Start-up"). What the handler gets is the same: the module's exports, as an import of a
  * CommonJS module shows them (default: module.exports).
  */
 import { existsSync } from 'node:fs';
