@@ -11,8 +11,8 @@ import type { DataKey } from './keys.js';
 export const SEALED_KEY = 'lf:enc';
 const TEXT_PREFIX = 'lf:enc:';
 const VERSION = '1';
-/** What a reader without the key sees instead of a sealed value. */
-export const REDACTED = '[encrypted]';
+/** What a reader without the key sees instead of a sealed value (the events' module's: the core shows it too). */
+export { REDACTED } from '../events/index.js';
 
 /**
  * IVs drawn from the system's random source 1,024 at a time: one call instead of one a sealed field (the call was 6% of

@@ -74,6 +74,8 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 export const WorkflowStatus = z.enum(['RUNNING', 'WAITING', 'COMPLETED', 'FAILED', 'CANCELLED', 'PAUSED', 'QUEUED']);
 export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
 export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+/** What a reader without the data key is shown in place of a sealed value (src/encryption), and of one made from it. */
+export const REDACTED = '[encrypted]';
 /**
  * A run id: it becomes a file name (file store) and a NATS subject token (`lf.events.<workflowId>.<runId>`), so it
  * holds neither path separators nor `.`, `*`, `>` or spaces. Engine, trigger, nanoid and uuid ids all fit.

@@ -21,6 +21,7 @@ import { shownChildRunId, withChildrenShown } from './child-owner.js';
 import { beginRetry, beginRun, type Begun, type Starter } from './start-commit.js';
 import { startUnderId, type CallerIdOptions, type CallerStart } from './caller-start.js';
 import type { LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
+import { keylessView } from './keyless-view.js';
 import { breakersForView, limitsForView, CommitAdmissions } from '../limits/index.js';
 
 /** How often wait() reads the run besides following it. */
@@ -214,7 +215,9 @@ export class RunCommits {
       ? await breakersForView(this.store, gatesOf(compiled.definition, limits), this.clock.now())
       : undefined;
     // A child under its spare id (a run that is not it took its derived id: child-owner.ts) is shown there.
-    const view = await withChildrenShown(this.store, runId, runView(snapshot, seq, compiled.definition, limits, open));
+    // Read without the data key, a run whose course turned on sealed values shows what its records say (keyless-view.ts).
+    const folded = keylessView(this.store, events, snapshot, runView(snapshot, seq, compiled.definition, limits, open));
+    const view = await withChildrenShown(this.store, runId, folded);
     const failureId =
       snapshot.context.error && snapshot.status !== 'active'
         ? await shownChildRunId(this.store, failureRunId(runId), runId)

@@ -5,7 +5,7 @@
 import type { Definition } from '../definition/index.js';
 import { replayRun, type ReplayReport } from '../runtime/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { checkPayloads, evaluateLoaded } from '../executor/index.js';
+import { checkPayloads, evaluateLoaded, keylessReplay } from '../executor/index.js';
 import type { CorruptRunHandler, EventStore } from '../store/index.js';
 
 /** Adds to a report the torn lines the store once cut from the run's log, if it keeps such things. */
@@ -24,7 +24,8 @@ export async function replayChecked(
   opts: { to?: number; candidate?: Definition },
 ): Promise<ReplayReport> {
   const blobs = store.blobs?.();
-  const report = await evaluateLoaded(blobs, () => replayRun(events, opts));
+  // Without the data key, where the fold could not follow the run's sealed values is said as such (keyless-view.ts).
+  const report = keylessReplay(store, events, await evaluateLoaded(blobs, () => replayRun(events, opts)));
   const payloads = await checkPayloads(blobs, report.runId, events);
   return withTorn(store, payloads ? { ...report, payloads } : report);
 }

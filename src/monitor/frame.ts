@@ -5,7 +5,7 @@
 import cliTruncate from 'cli-truncate';
 import { instanceKey, type TaskStatus, type TimerState } from '../compiler/index.js';
 import type { TaskDef } from '../definition/index.js';
-import type { TaskProgress, TaskView } from '../runtime/index.js';
+import { sealedFromText, type TaskProgress, type TaskView } from '../runtime/index.js';
 import { inert, progressText } from '../terminal/index.js';
 import { colors, formatDuration, runLook, taskLook, timeOfDay, type Colors } from './look.js';
 import { eventDetail, eventSubject } from './lines.js';
@@ -67,6 +67,7 @@ export function runBlock(run: WatchedRun, now: number, tail: number, c: Colors):
   lines.push(...layout(cellRows, c));
   if (run.damaged) lines.push(`  ${c.red(inert(run.damaged))}`);
   if (run.undriven) lines.push(`  ${c.yellow(inert(run.undriven))}`);
+  if (v.sealedFrom) lines.push(`  ${c.yellow(inert(sealedFromText(v.sealedFrom)))}`);
   if (v.error) lines.push(`  ${c.red(`error: ${inert(v.error.message)}`)}`);
   if (tail > 0) {
     const last = run.tail.slice(-tail);

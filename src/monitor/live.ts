@@ -7,6 +7,7 @@
 import { createLogUpdate } from 'log-update';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
 import { limitsForView } from '../limits/index.js';
+import { readWithoutKey } from '../encryption/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';
@@ -238,7 +239,8 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
         return;
       }
       // The limits file's limits, for what a waiting task waits for (a store that cannot say: its own limits only).
-      const run = trackRun(events, await limitsForView(o.store));
+      // Read without the data key, a run whose course turned on sealed values is shown as its records say (track.ts).
+      const run = trackRun(events, await limitsForView(o.store), { keyless: readWithoutKey(o.store, runId) });
       const damaged = await o.damage?.(runId, run.view.seq);
       if (damaged) {
         runs.set(runId, { ...run, damaged, view: { ...run.view, status: DAMAGED } });

@@ -9,6 +9,10 @@ import { delayPart, recordedDefinitionOf, type EventEnvelope } from '../events/i
 import {
   applyEvent,
   compiledForRun,
+  derivedHidden,
+  partedView,
+  partingAt,
+  recordedState,
   startedOf,
   workflowAfter,
   foldStartOf,
@@ -16,6 +20,7 @@ import {
   startFold,
   type RunSnapshot,
   type RunView,
+  type SealedFrom,
 } from '../runtime/index.js';
 
 /** Events kept per run for the tail: more than any frame shows. */
@@ -43,24 +48,59 @@ export interface WatchedRun {
     snapshot: RunSnapshot;
     limits?: GlobalLimits;
     delayedBy?: ReadonlyMap<string, ReadonlySet<string>>;
+    /**
+     * Read without the data key (runtime/sealed-parting.ts): each event's recorded state is checked against the fold's,
+     * and from the first the fold does not reach (`parted`: its view before it, where, the run's last run.failed) the
+     * run is shown as its records say; the fold stops there.
+     */
+    keyless?: boolean;
+    parted?: { before: RunView; from: SealedFrom; failed?: EventEnvelope };
   };
 }
 
-/** Folds a run's events from its run.started; `limits`: the store's limits file's (a queue's or handler's limit a task waits for). */
-export function trackRun(events: readonly EventEnvelope[], limits?: GlobalLimits): WatchedRun {
+/** Whether the fold reached the state event `e` recorded (read without the key, it may not: sealed-parting.ts). */
+const reached = (snapshot: RunSnapshot, e: EventEnvelope): boolean => {
+  const now = recordedState(snapshot);
+  return now.hash === e.state.hash && now.status === e.state.status;
+};
+
+/**
+ * Folds a run's events from its run.started; `limits`: the store's limits file's (a queue's or handler's limit a task
+ * waits for); `keyless`: the events were read without the data key (their sealed values `[encrypted]`).
+ */
+export function trackRun(
+  events: readonly EventEnvelope[],
+  limits?: GlobalLimits,
+  opts: { keyless?: boolean } = {},
+): WatchedRun {
   const first = startedOf(events[0]);
   const compiled = compiledForRun(first);
   const definition = recordedDefinitionOf(first.data);
   const snapshot = startFold(compiled, foldStartOf(first));
+  // No breaker known open: a watched task held by one says so only once its run records task.delayed.
+  const view = runView(snapshot, 1, definition, limits, new Set());
+  const parted =
+    opts.keyless === true && !reached(snapshot, first)
+      ? { before: { ...view, tasks: {}, timers: [] }, from: partingAt([first], first.seq).from }
+      : undefined;
   const run: WatchedRun = {
     runId: first.runId,
     tasks: new Map(definition.tasks.map((t) => [t.id, t])),
-    // No breaker known open: a watched task held by one says so only once its run records task.delayed.
-    view: runView(snapshot, 1, definition, limits, new Set()),
+    view: opts.keyless === true ? shownKeyless(view, parted, first) : view,
     tail: [first],
-    fold: { compiled, snapshot, ...(limits ? { limits } : {}) },
+    fold: {
+      compiled,
+      snapshot,
+      ...(limits ? { limits } : {}),
+      ...(opts.keyless === true ? { keyless: true, ...(parted ? { parted } : {}) } : {}),
+    },
   };
   return advanceRun(run, events.slice(1));
+}
+
+/** What a reader without the key shows: the fold's view with derived values hidden, or once parted, the records'. */
+function shownKeyless(view: RunView, parted: WatchedRun['fold']['parted'], last: EventEnvelope): RunView {
+  return derivedHidden(parted ? partedView(parted.before, last, parted.failed, parted.from) : view);
 }
 
 /**
@@ -73,10 +113,23 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
   let seq = run.view.seq;
   let delayedBy = run.fold.delayedBy;
   const fresh: EventEnvelope[] = [];
+  let parted = run.fold.parted;
   for (const e of events) {
     if (e.seq <= seq) continue;
     if (e.seq !== seq + 1) throw new EventGapError(run.runId, seq + 1, e.seq);
+    if (parted) {
+      // Past the parting the fold is not the run's: the records are (the run's status, its run.failed).
+      if (e.type === 'run.failed') parted = { ...parted, failed: e };
+      seq = e.seq;
+      fresh.push(e);
+      continue;
+    }
+    const before = snapshot;
     snapshot = applyEvent(compiled, snapshot, e).snapshot;
+    if (run.fold.keyless === true && !reached(snapshot, e)) {
+      parted = { before: runView(before, seq, compiled.definition), from: partingAt([e], e.seq).from };
+      if (e.type === 'run.failed') parted.failed = e;
+    }
     // Migrated (docs/runs.md#migrating-in-flight-runs): it goes on under the new version.
     if (e.type === 'run.migrated') {
       compiled = workflowAfter(compiled, e);
@@ -97,12 +150,13 @@ export function advanceRun(run: WatchedRun, events: readonly EventEnvelope[]): W
   const tail = [...run.tail, ...fresh];
   const open =
     delayedBy && delayedBy.size > 0 ? new Set([...delayedBy.values()].flatMap((s) => [...s])) : new Set<string>();
+  const view = runView(snapshot, seq, compiled.definition, run.fold.limits, open);
   return {
     ...run,
     tasks,
-    view: runView(snapshot, seq, compiled.definition, run.fold.limits, open),
+    view: run.fold.keyless === true ? shownKeyless(view, parted, fresh.at(-1)!) : view,
     tail: tail.length > KEPT_EVENTS ? tail.slice(-KEPT_EVENTS) : tail,
-    fold: { ...run.fold, compiled, snapshot, ...(delayedBy ? { delayedBy } : {}) },
+    fold: { ...run.fold, compiled, snapshot, ...(delayedBy ? { delayedBy } : {}), ...(parted ? { parted } : {}) },
   };
 }
 

@@ -22,6 +22,14 @@ export { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 export { workflowOf } from '../compiler/index.js';
 export { replayRun, foldEvents, type ReplayReport, type Divergence } from './replay.js';
 export {
+  sealedParting,
+  partingAt,
+  partedView,
+  derivedHidden,
+  sealedFromText,
+  type SealedFrom,
+} from './sealed-parting.js';
+export {
   judgeMigration,
   migratedEvent,
   workflowAfter,

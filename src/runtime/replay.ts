@@ -11,6 +11,7 @@ import type { Divergence } from './divergence.js';
 import { compiledForRun, migrationProblem, rehearse, startedOf, workflowAfter } from './migration.js';
 import { stateHashOf } from './state-hash.js';
 import { runView, type RunView } from './view.js';
+import type { SealedFrom } from './sealed-from.js';
 
 export type { Divergence } from './divergence.js';
 
@@ -29,6 +30,11 @@ export interface ReplayReport {
    * each one missing or altered (LF_BLOB_MISSING, LF_BLOB_ALTERED). Absent when the run holds none.
    */
   payloads?: { checked: number; problems: { code: string; message: string; meta: Record<string, unknown> }[] };
+  /**
+   * Read without the data key, a run whose course turned on sealed values (sealed-parting.ts): the event from which
+   * the fold could not follow it, checked up to the event before (executor's replay). `divergence` is then null.
+   */
+  sealedFrom?: SealedFrom;
   /** Only with a candidate definition: whether it could take over this run, and if not, where it breaks. */
   candidate?: { workflowId: string; version: number; compatible: boolean; divergence: Divergence | null };
 }

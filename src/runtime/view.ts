@@ -24,6 +24,7 @@ import {
 import { runStatus, type RunSnapshot } from './fold.js';
 import { timersArmed } from './effects.js';
 import { gatesOf, gateText } from './task-gates.js';
+import type { SealedFrom } from './sealed-from.js';
 
 /** A task as shown: its state without the fold's internals (decision details, who decided). */
 export type TaskView = Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error'> & {
@@ -94,6 +95,12 @@ export interface RunView extends RunHeader {
    * Absent when a process drives it, when it needs none, and on NATS. Said by `status`, `watch` and the dashboard.
    */
   undriven?: string;
+  /**
+   * Read without the data key, a run whose course turned on sealed values (sealed-parting.ts): the event from which the
+   * tasks are not shown. `tasks`, `variables` and `timers` are as of the event before it; `status`, `completedAt`,
+   * `error` and `seq` as the run's last event recorded them. Absent whenever the view is the run's whole.
+   */
+  sealedFrom?: SealedFrom;
 }
 
 export interface RunQueue {

@@ -10,7 +10,7 @@ import { machineJson } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { withChildrenShown } from '../executor/index.js';
+import { keylessView, withChildrenShown } from '../executor/index.js';
 import type { Actions, Actor } from './actions.js';
 import type { Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
@@ -93,7 +93,11 @@ export function runRoutes(
     const last = events.at(-1)!;
     return c.json({
       run: {
-        ...(await withChildrenShown(backend.store, id, runView(snapshot, seq, compiled.definition))),
+        ...(await withChildrenShown(
+          backend.store,
+          id,
+          keylessView(backend.store, events, snapshot, runView(snapshot, seq, compiled.definition)),
+        )),
         ...runOrigin(events),
       },
       event: eventJson(last),

@@ -66,7 +66,11 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
       io.out(
         `✗ ${divergenceText(d)}${d.recorded ? `; recorded ${d.recorded.status}/${d.recorded.hash}, computed ${d.computed?.status}/${d.computed?.hash}` : ''}`,
       );
-    } else io.out('✓ every event leads to the state it recorded');
+    } else if (report.sealedFrom)
+      io.out(
+        `✓ every event up to ${report.sealedFrom.seq - 1} leads to the state it recorded; from event ${report.sealedFrom.seq} (${report.sealedFrom.type}) on the run's course turned on sealed values, not checked without the data key`,
+      );
+    else io.out('✓ every event leads to the state it recorded');
     if (report.payloads) {
       const { checked, problems } = report.payloads;
       for (const p of problems) io.out(`✗ ${p.code}: ${p.message}`);
@@ -104,7 +108,8 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     );
   }
   const workflowId = opts.workflow ?? candidate?.id;
-  const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0 };
+  // `sealed`: runs read without the data key whose course turned on sealed values, checked up to there (keyless-view.ts).
+  const totals = { runs: 0, events: 0, diverged: 0, incompatible: 0, sealed: 0 };
   // Large payloads missing or altered (replay reads each body a run refers to): said only when there are any.
   const payloadProblems: { runId: string; code: string; message: string }[] = [];
   const corrupt: CorruptRun[] = [];
@@ -131,6 +136,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     totals.events += report.events;
     const incompatible = report.candidate !== undefined && !report.candidate.compatible;
     if (report.divergence) totals.diverged++;
+    if (report.sealedFrom) totals.sealed++;
     for (const p of report.payloads?.problems ?? []) {
       payloadProblems.push({ runId: report.runId, code: p.code, message: p.message });
       if (!opts.json) io.out(`✗ ${report.runId}: ${p.code}: ${p.message}`);
@@ -184,7 +190,7 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
   } else {
     const scope = workflowId !== undefined ? ` of ${workflowId}` : '';
     io.out(
-      `replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}`,
+      `replayed ${totals.runs.toLocaleString('en-US')} run${totals.runs === 1 ? '' : 's'}${scope} (${totals.events.toLocaleString('en-US')} events): ${totals.diverged === 0 ? '✓ every event leads to the state it recorded' : `✗ ${totals.diverged} diverge`}${totals.sealed > 0 ? ` (${totals.sealed} read without the data key turned on sealed values: checked up to there)` : ''}`,
     );
     if (candidate) {
       io.out(

@@ -8,7 +8,7 @@
 import pc from 'picocolors';
 import { inert, PROGRESS_SYMBOLS, progressText } from '../../terminal/index.js';
 import { stringify } from 'yaml';
-import type { RunView } from '../../runtime/index.js';
+import { sealedFromText, type RunView } from '../../runtime/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
 import { labelPayloads } from '../../events/index.js';
 
@@ -95,6 +95,8 @@ export function statusText(view: RunView, now = Date.now()): string {
   lines.push(...origin.map(inert));
   // The embedded store: a run nobody drives says so under its header, before the tasks that wait for it.
   if (view.undriven) lines.push(pc.yellow(inert(view.undriven)));
+  // Read without the data key, a run whose course turned on sealed values: what is shown, and from where it is not.
+  if (view.sealedFrom) lines.push(pc.yellow(inert(sealedFromText(view.sealedFrom))));
   for (const [id, t] of Object.entries(view.tasks)) {
     const waits =
       t.status === 'WAITING' && t.signal !== undefined
