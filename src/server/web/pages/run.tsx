@@ -242,6 +242,16 @@ export function RunPage(props: { runId: string; session: Session }) {
         </div>
       ) : null}
 
+      {/* Read without the data key: the run's course turned on sealed values from this event (keyless-view.ts). */}
+      {run.sealedFrom ? (
+        <div class="banner undriven" role="status" data-sealed-from={run.sealedFrom.seq}>
+          Read without the data key: from event {run.sealedFrom.seq} ({run.sealedFrom.type}
+          {run.sealedFrom.task !== undefined ? ` of ${run.sealedFrom.task}` : ''}) on, this run's course turned on
+          values sealed with it, so its tasks are shown as of event {run.sealedFrom.seq - 1} and its status as its last
+          event recorded it. The history lists every event; with LF_DATA_KEY the tasks show as they are.
+        </div>
+      ) : null}
+
       <RunActions
         run={run}
         definition={detail.definition}
