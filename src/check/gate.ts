@@ -63,7 +63,7 @@ async function runsSection(i: GateInput): Promise<Section> {
     i.history > 0 ? `; ${plural(s.settled, 'settled run')} replayed: ${s.settledDiverge} part from their history` : '';
   return {
     section: 'runs',
-    summary: `${plural(s.unsettled, 'unsettled run')}: ${s.asIs} take over as is, ${s.withMap} with the task map, ${s.cannot} cannot${already}${history}`,
+    summary: `${plural(s.unsettled, 'unsettled run')}: ${s.asIs} take over as is, ${s.withMap} with the task map, ${s.cannot} cannot${already}${history}${s.unjudged > 0 ? `; ${s.unjudged} judged only up to where their course turned on sealed values (no data key)` : ''}`,
     findings,
     passed: judged.filter((j) => j.ok).map((j) => `run ${j.runId}`),
   };

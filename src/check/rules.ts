@@ -6,6 +6,8 @@ export const RULE_TEXT: Record<string, string> = {
   'run-cannot-take-over': 'An unsettled run cannot be taken over by the new version (its history parts from it)',
   'run-takes-over-with-map': 'An unsettled run takes over only with a task map (a task renamed)',
   'settled-run-diverges': 'A settled run replayed under the new version parts from its history',
+  'run-sealed-unjudged':
+    'A run read without the data key whose course turned on sealed values: judged only up to there (give the gate LF_DATA_KEY)',
   'path-untested': 'A path of the new version that no expectation covers, touching what changed',
   'expectations-invalid': 'The expectations beside the definition do not fit the new version',
 };

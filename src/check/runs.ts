@@ -8,7 +8,8 @@ import { compile } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { migrateRuns, migrationCounts, type MigrationRow } from '../executor/index.js';
 import { settledRunIds, unsettledRunIds } from '../query/index.js';
-import { replayRun, type Divergence, type TaskMap } from '../runtime/index.js';
+import { foldEvents, replayRun, sealedParting, type Divergence, type TaskMap } from '../runtime/index.js';
+import { readWithoutKey } from '../encryption/index.js';
 import type { EventStore } from '../store/index.js';
 import type { CheckedDefinition } from './diff.js';
 import type { Finding } from './findings.js';
@@ -33,6 +34,8 @@ export interface RunsSummary {
   already: number;
   settled: number;
   settledDiverge: number;
+  /** Runs read without the data key whose course turned on sealed values: judged only up to there (a warning each). */
+  unjudged: number;
 }
 
 export interface RunsResult {
@@ -55,6 +58,25 @@ function taskAt(events: readonly EventEnvelope[], d: Divergence): string | undef
 
 const divergenceText = (d: Divergence) => `event ${d.seq} (${d.type}): ${d.reason}`;
 
+/**
+ * Read without the data key (a CI job seldom holds it), the event from which the run's own course turned on sealed
+ * values (runtime/sealed-parting.ts), or null: a verdict that rests on events from there on cannot be judged.
+ */
+function sealedFromSeq(store: EventStore, events: EventEnvelope[]): number | null {
+  if (events.length === 0 || !readWithoutKey(store, events[0]!.runId)) return null;
+  return sealedParting(events, foldEvents(events).snapshot)?.from.seq ?? null;
+}
+
+/** A run the gate could judge only up to event `seq`, for want of the key: a warning, never a pass or a fail of its own. */
+const unjudged = (run: string, seq: number, runId: string, location: Finding['location']): Finding => ({
+  section: 'runs',
+  rule: 'run-sealed-unjudged',
+  level: 'warning',
+  message: `${run}: read without the data key, its course turned on sealed values from event ${seq}, so the new version was judged against it only up to there; give the gate LF_DATA_KEY to judge it whole`,
+  location,
+  runId,
+});
+
 export async function runFindings(c: RunsCheck): Promise<RunsResult> {
   const { store, after } = c;
   const workflowId = after.definition.id;
@@ -64,10 +86,24 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
   const findings: Finding[] = [];
   const judged: RunsResult['judged'] = [];
   const at = async (row: MigrationRow) => taskLocation(after, taskAt(await store.read(row.runId), row.divergence!));
+  let unjudgedRuns = 0;
+  const unjudgedIds = new Set<string>();
   for (const row of rows) {
+    const run = `run ${row.runId} (${row.status}, v${row.from})`;
+    // Without the key: a verdict on events past the run's own parting is not one (a divergence before it still is).
+    const sealedAt = row.verdict === 'already' ? null : sealedFromSeq(store, await store.read(row.runId));
+    if (
+      sealedAt !== null &&
+      (row.divergence === null || row.divergence === undefined || row.divergence.seq >= sealedAt)
+    ) {
+      unjudgedRuns++;
+      unjudgedIds.add(row.runId);
+      judged.push({ runId: row.runId, ok: true });
+      findings.push(unjudged(run, sealedAt, row.runId, taskLocation(after, undefined)));
+      continue;
+    }
     // Passes as it is: a run that needs the map or cannot take over is a finding of its own.
     judged.push({ runId: row.runId, ok: row.verdict === 'as_is' || row.verdict === 'already' });
-    const run = `run ${row.runId} (${row.status}, v${row.from})`;
     if (row.verdict === 'cannot')
       findings.push({
         section: 'runs',
@@ -96,6 +132,13 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
   for (const runId of settled) {
     const events = await store.read(runId);
     const d = replayRun(events, { candidate: after.definition }).candidate?.divergence ?? null;
+    const sealedAt = sealedFromSeq(store, events);
+    if (sealedAt !== null && (d === null || d.seq >= sealedAt)) {
+      unjudgedRuns++;
+      judged.push({ runId, ok: true });
+      findings.push(unjudged(`settled run ${runId}`, sealedAt, runId, taskLocation(after, undefined)));
+      continue;
+    }
     judged.push({ runId, ok: d === null });
     if (d === null) continue;
     settledDiverge++;
@@ -108,18 +151,20 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
       runId,
     });
   }
-  const counts = migrationCounts(rows);
+  // The verdicts counted are those judged whole; runs judged only in part are counted apart (`unjudged`).
+  const counts = migrationCounts(rows.filter((r) => !unjudgedIds.has(r.runId)));
   return {
     findings,
     judged,
     summary: {
-      unsettled: counts.judged,
+      unsettled: migrationCounts(rows).judged,
       asIs: counts.as_is,
       withMap: counts.with_map,
       cannot: counts.cannot,
       already: counts.already,
       settled: settled.length,
       settledDiverge,
+      unjudged: unjudgedRuns,
     },
   };
 }

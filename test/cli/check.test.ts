@@ -296,3 +296,34 @@ describe.skipIf(noNats)('check over NATS: the deployed version, the same runs se
     }
   }, 90_000);
 });
+
+describe('docs/check.md, runs sealed at rest: a gate without the data key', () => {
+  it('judges a run whose course turned on a sealed value only up to there (run-sealed-unjudged), never as cannot', async () => {
+    const dir = tempDir('lf-check-sealed-');
+    const files = docsFiles();
+    writeFileSync(join(dir, 'triage.yaml'), files['triage.yaml']!);
+    writeFileSync(join(dir, 'triage-v2.yaml'), files['triage-v2.yaml']!);
+    const key = { LEDGERFLOW_SECRET_LF_DATA_KEY: Buffer.alloc(32, 7).toString('base64') };
+    const none = { LEDGERFLOW_SECRET_LF_DATA_KEY: '' };
+    const ran = await cli(['run', 'triage.yaml'], { cwd: dir, env: key });
+    expect(ran.stdout, ran.stderr).toContain('WAITING');
+    const runId = /run (\S+) WAITING/.exec(ran.stdout)![1]!;
+    const check = (env: Record<string, string>, ...more: string[]) =>
+      cli(['check', 'triage-v2.yaml', '--against', 'triage.yaml', '--json', ...more], { cwd: dir, env });
+    const runsOf = (out: string) => (JSON.parse(out) as Report).sections.find((s) => s.section === 'runs')!;
+
+    const keyed = await check(key);
+    expect(keyed.code, keyed.stdout + keyed.stderr).toBe(0);
+    expect(runsOf(keyed.stdout).findings).toEqual([]);
+    expect(runsOf(keyed.stdout).summary).toContain('1 take over as is');
+
+    const blind = await check(none);
+    expect(blind.code, blind.stdout + blind.stderr).toBe(0);
+    const runs = runsOf(blind.stdout);
+    expect(runs.findings).toEqual([expect.objectContaining({ rule: 'run-sealed-unjudged', level: 'warning', runId })]);
+    expect(runs.findings[0]!.message).toContain('from event 3');
+    expect(runs.summary).toContain('0 cannot');
+    expect(runs.summary).toContain('1 judged only up to where their course turned on sealed values');
+    expect((await check(none, '--strict')).code).toBe(1);
+  }, 60_000);
+});
