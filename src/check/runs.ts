@@ -87,19 +87,13 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
   const judged: RunsResult['judged'] = [];
   const at = async (row: MigrationRow) => taskLocation(after, taskAt(await store.read(row.runId), row.divergence!));
   let unjudgedRuns = 0;
-  const unjudgedIds = new Set<string>();
   for (const row of rows) {
     const run = `run ${row.runId} (${row.status}, v${row.from})`;
-    // Without the key: a verdict on events past the run's own parting is not one (a divergence before it still is).
-    const sealedAt = row.verdict === 'already' ? null : sealedFromSeq(store, await store.read(row.runId));
-    if (
-      sealedAt !== null &&
-      (row.divergence === null || row.divergence === undefined || row.divergence.seq >= sealedAt)
-    ) {
+    // Without the key: a verdict on events past the run's own parting is not one (executor/migrate.ts keylessRow).
+    if (row.sealedFrom) {
       unjudgedRuns++;
-      unjudgedIds.add(row.runId);
       judged.push({ runId: row.runId, ok: true });
-      findings.push(unjudged(run, sealedAt, row.runId, taskLocation(after, undefined)));
+      findings.push(unjudged(run, row.sealedFrom.seq, row.runId, taskLocation(after, undefined)));
       continue;
     }
     // Passes as it is: a run that needs the map or cannot take over is a finding of its own.
@@ -152,12 +146,12 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
     });
   }
   // The verdicts counted are those judged whole; runs judged only in part are counted apart (`unjudged`).
-  const counts = migrationCounts(rows.filter((r) => !unjudgedIds.has(r.runId)));
+  const counts = migrationCounts(rows);
   return {
     findings,
     judged,
     summary: {
-      unsettled: migrationCounts(rows).judged,
+      unsettled: counts.judged,
       asIs: counts.as_is,
       withMap: counts.with_map,
       cannot: counts.cannot,

@@ -16,10 +16,13 @@ import {
   migratedEvent,
   envelopeOf,
   runStatus,
+  sealedParting,
   type Divergence,
+  type SealedFrom,
   type TaskMap,
 } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
+import { readWithoutKey } from '../encryption/index.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
 
@@ -37,6 +40,12 @@ export interface MigrationRow {
   migrated?: boolean;
   /** Why a run that could take over was left as it is (none is, so far: kept for stores that may refuse one). */
   refused?: { code: string; message: string };
+  /**
+   * Read without the data key, a run whose course turned on sealed values from this event (runtime/sealed-parting.ts):
+   * the verdict rests on events the fold could not follow, so it was judged only up to there (`status` is then the
+   * one its last event recorded). A divergence before this event is a verdict as any other, and has no `sealedFrom`.
+   */
+  sealedFrom?: SealedFrom;
 }
 
 interface MigrateOptions {
@@ -72,7 +81,7 @@ export async function migrateRun(
     const events = await store.read(runId);
     if (events.length === 0) throw new UsageError(`no run ${runId}`, { runId });
     const row = judged(events, target, map);
-    if (o.dryRun || (row.verdict !== 'as_is' && row.verdict !== 'with_map')) return row.row;
+    if (o.dryRun || (row.verdict !== 'as_is' && row.verdict !== 'with_map')) return keylessRow(store, events, row.row);
     // No lease is taken: a process driving the run follows its log (RunLog.catchUp) and goes on under the new version.
     const { current, seq, snapshot } = row;
     const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
@@ -84,6 +93,18 @@ export async function migrateRun(
     if (written.duplicate) return { ...row.row, verdict: 'already' };
     return { ...row.row, migrated: true };
   });
+}
+
+/**
+ * A row judged by a process without the data key: where the run's own course turned on sealed values (its fold parts
+ * from what its events recorded), a verdict on events from there on is marked `sealedFrom`. A real migration of such a
+ * run is refused by the store (it may not append to a run it read so); a dry run and the deploy gate say it.
+ */
+function keylessRow(store: EventStore, events: EventEnvelope[], row: MigrationRow): MigrationRow {
+  if (row.verdict === 'already' || !readWithoutKey(store, row.runId)) return row;
+  const parting = sealedParting(events, foldEvents(events).snapshot);
+  if (!parting || (row.divergence && row.divergence.seq < parting.from.seq)) return row;
+  return { ...row, status: events.at(-1)!.state.status, sealedFrom: parting.from };
 }
 
 type Judged =
@@ -145,12 +166,15 @@ interface MigrationCounts {
   already: number;
   migrated: number;
   refused: number;
+  /** Read without the data key: runs judged only up to where their course turned on sealed values (not in the verdicts' counts). */
+  unjudged: number;
 }
 
 export function migrationCounts(rows: readonly MigrationRow[]): MigrationCounts {
-  const count = (f: (r: MigrationRow) => boolean) => rows.filter(f).length;
+  const count = (f: (r: MigrationRow) => boolean) => rows.filter((r) => !r.sealedFrom && f(r)).length;
   return {
     judged: rows.length,
+    unjudged: rows.filter((r) => r.sealedFrom).length,
     as_is: count((r) => r.verdict === 'as_is'),
     with_map: count((r) => r.verdict === 'with_map'),
     cannot: count((r) => r.verdict === 'cannot'),

@@ -325,5 +325,23 @@ describe('docs/check.md, runs sealed at rest: a gate without the data key', () =
     expect(runs.summary).toContain('0 cannot');
     expect(runs.summary).toContain('1 judged only up to where their course turned on sealed values');
     expect((await check(none, '--strict')).code).toBe(1);
+
+    // migrate --dry-run, the same judgement: not judged past event 2 without the key, and a real migrate refused.
+    const dry = await cli(['migrate', 'triage', '--to', 'triage-v2.yaml', '--dry-run', '--json'], {
+      cwd: dir,
+      env: none,
+    });
+    expect(dry.code, dry.stderr).toBe(0);
+    const judged = JSON.parse(dry.stdout) as { as_is: number; unjudged: number; runs: Record<string, unknown>[] };
+    expect(judged).toMatchObject({ as_is: 0, unjudged: 1 });
+    expect(judged.runs[0]).toMatchObject({ runId, status: 'WAITING', sealedFrom: { seq: 3, task: 'assess' } });
+    const real = await cli(['migrate', 'triage', '--to', 'triage-v2.yaml'], { cwd: dir, env: none });
+    expect(real.code).not.toBe(0);
+    expect(real.stderr + real.stdout).toContain('LF_DATA_KEY');
+    const keyedDry = await cli(['migrate', 'triage', '--to', 'triage-v2.yaml', '--dry-run', '--json'], {
+      cwd: dir,
+      env: key,
+    });
+    expect(JSON.parse(keyedDry.stdout)).toMatchObject({ as_is: 1, unjudged: 0 });
   }, 60_000);
 });

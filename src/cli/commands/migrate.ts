@@ -94,6 +94,8 @@ const VERDICT_TEXT: Record<MigrationRow['verdict'], string> = {
 function rowText(r: MigrationRow, to: CompiledWorkflow): string {
   const head = `  ${r.runId}  ${r.status}  v${r.from}  `;
   if (r.verdict === 'already') return `${head}already on version ${to.definition.version}`;
+  if (r.sealedFrom)
+    return `${head}not judged past event ${r.sealedFrom.seq - 1}: read without the data key, its course turned on sealed values from event ${r.sealedFrom.seq} (set LF_DATA_KEY to judge it whole)`;
   if (r.verdict === 'cannot') {
     const d = r.divergence!;
     return `${head}cannot: event ${d.seq} (${d.type}): ${inert(d.reason)}`;
@@ -133,7 +135,7 @@ export async function migrateCmd(io: Io, g: GlobalOpts, workflowId: string, opts
       );
     else {
       io.out(
-        `${rows.length} unsettled run(s) of ${workflowId} judged against ${v}: ${counts.as_is} take over as is, ${counts.with_map} with the task map, ${counts.cannot} cannot, ${counts.already} already on it`,
+        `${rows.length} unsettled run(s) of ${workflowId} judged against ${v}: ${counts.as_is} take over as is, ${counts.with_map} with the task map, ${counts.cannot} cannot, ${counts.already} already on it${counts.unjudged > 0 ? `, ${counts.unjudged} judged only in part (no data key)` : ''}`,
       );
       for (const r of rows) io.out(rowText(r, target));
       io.out(
