@@ -10,9 +10,10 @@ import { latestWorkflow, foldEvents, foldedStatesOf, type RunSnapshot } from '..
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { entryText, shownEntries, stateEntry, type StateEntry } from './layout.js';
+import { entryText, shownEntries, type StateEntry } from './layout.js';
 import { fileText, worksetYaml } from './text.js';
 import { worksetData } from './workset.js';
+import { entryOf } from './keyless.js';
 import { keptProgress } from '../progress/index.js';
 import { withLiveProgress, type LiveReader } from './live-progress.js';
 import { RunSummaries } from './summaries.js';
@@ -83,7 +84,8 @@ export class RunEntries {
       : foldEvents(events);
     const made: Made = {
       seq: run.seq,
-      entry: stateEntry(run, keptProgress(events)),
+      // Read without the data key, a run whose course turned on sealed values is shown as its records say (keyless.ts).
+      entry: entryOf(store, events, run, keptProgress(events)),
       workset: worksetData(run, events),
     };
     this.known.set(runId, made);

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ROOT, cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { killLeftovers } from '../helpers/processes.js';
@@ -68,6 +69,14 @@ describe('a run whose course turned on sealed values, read without the key (docs
     expect(text.stdout).toContain(`${runId}  triage v1  COMPLETED`);
     expect(text.stdout).toContain('read without the data key: from event 3 (task.completed of assess) on');
     expect(text.stdout).not.toContain('no process drives this run');
+
+    // The state file (`state-file` prints what --rebuild writes): the run as its records say, sealed_from named.
+    const state = await cli(['state-file'], { cwd: dir, env: none });
+    expect(state.code, state.stderr).toBe(0);
+    const entry = (parse(state.stdout) as Record<string, Record<string, any>>)[runId]!;
+    expect(entry).toMatchObject({ status: 'COMPLETED', sealed_from: 3, completed_at: expect.any(String) });
+    expect(entry.tasks.file_ticket.status).toBe('PENDING');
+    expect(entry.tasks.route.decision).toBeUndefined();
 
     // watch ends as the run did (it waited for ever, telling the user to drive a settled run).
     const watched = await cli(['watch', runId], { cwd: dir, env: none });
