@@ -91,6 +91,8 @@ describe('a run whose course turned on sealed values, read without the key (docs
     const all = await cli(['replay', '--all'], { cwd: dir, env: none });
     expect(all.code, all.stdout + all.stderr).toBe(0);
     expect(all.stdout).toContain('1 read without the data key turned on sealed values');
+    const allJson = await cli(['replay', '--all', '--json'], { cwd: dir, env: none });
+    expect(JSON.parse(allJson.stdout)).toMatchObject({ runs: 1, diverged: 0, sealed: 1, problems: [] });
     const keyedReplay = await cli(['replay', runId], { cwd: dir, env: keyed });
     expect(keyedReplay.code).toBe(0);
     expect(keyedReplay.stdout).toContain('✓ every event leads to the state it recorded');

@@ -175,10 +175,13 @@ async function replayAllCmd(io: Io, g: GlobalOpts, opts: ReplayOpts): Promise<nu
     }
   }
   const ok = totals.diverged === 0 && totals.incompatible === 0 && corrupt.length === 0 && payloadProblems.length === 0;
+  const { sealed, ...counted } = totals;
   if (opts.json) {
     io.out(
       json({
-        ...totals,
+        ...counted,
+        // Only when there are such runs (a reader without the key): the report's shape is as before otherwise.
+        ...(sealed > 0 ? { sealed } : {}),
         ...(workflowId !== undefined ? { workflowId } : {}),
         ...(candidate ? { candidate: { workflowId: candidate.id, version: candidate.version } } : {}),
         problems,
