@@ -6,10 +6,9 @@
  */
 import { compile } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
-import { migrateRuns, migrationCounts, type MigrationRow } from '../executor/index.js';
+import { migrateRuns, migrationCounts, unjudgedFrom, type MigrationRow } from '../executor/index.js';
 import { settledRunIds, unsettledRunIds } from '../query/index.js';
-import { foldEvents, replayRun, sealedParting, type Divergence, type TaskMap } from '../runtime/index.js';
-import { readWithoutKey } from '../encryption/index.js';
+import { replayRun, type Divergence, type TaskMap } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
 import type { CheckedDefinition } from './diff.js';
 import type { Finding } from './findings.js';
@@ -57,15 +56,6 @@ function taskAt(events: readonly EventEnvelope[], d: Divergence): string | undef
 }
 
 const divergenceText = (d: Divergence) => `event ${d.seq} (${d.type}): ${d.reason}`;
-
-/**
- * Read without the data key (a CI job seldom holds it), the event from which the run's own course turned on sealed
- * values (runtime/sealed-parting.ts), or null: a verdict that rests on events from there on cannot be judged.
- */
-function sealedFromSeq(store: EventStore, events: EventEnvelope[]): number | null {
-  if (events.length === 0 || !readWithoutKey(store, events[0]!.runId)) return null;
-  return sealedParting(events, foldEvents(events).snapshot)?.from.seq ?? null;
-}
 
 /** A run the gate could judge only up to event `seq`, for want of the key: a warning, never a pass or a fail of its own. */
 const unjudged = (run: string, seq: number, runId: string, location: Finding['location']): Finding => ({
@@ -126,11 +116,12 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
   for (const runId of settled) {
     const events = await store.read(runId);
     const d = replayRun(events, { candidate: after.definition }).candidate?.divergence ?? null;
-    const sealedAt = sealedFromSeq(store, events);
-    if (sealedAt !== null && (d === null || d.seq >= sealedAt)) {
+    // Without the key (a CI job seldom holds it): a divergence past the run's own parting is not one.
+    const sealedFrom = unjudgedFrom(store, events, d?.seq);
+    if (sealedFrom) {
       unjudgedRuns++;
       judged.push({ runId, ok: true });
-      findings.push(unjudged(`settled run ${runId}`, sealedAt, runId, taskLocation(after, undefined)));
+      findings.push(unjudged(`settled run ${runId}`, sealedFrom.seq, runId, taskLocation(after, undefined)));
       continue;
     }
     judged.push({ runId, ok: d === null });

@@ -40,7 +40,7 @@ export {
 } from './run-handler.js';
 export { assertOwnStart } from './start-owner.js';
 export { RunCommits, type StartedUnderId } from './run-commits.js';
-export { keylessView, keylessReplay } from './keyless-view.js';
+export { keylessParting, keylessView, keylessReplay, unjudgedFrom } from './keyless-view.js';
 export type { CallerIdOptions } from './caller-start.js';
 export type { StartOptions, RetryOptions, Loaded, LoadedRunLog } from './start-options.js';
 export { cancelChildRun, detachedEffect, detachedOutput, startChildRun } from './child-runs.js';

@@ -17,8 +17,32 @@ import {
   type ReplayReport,
   type RunSnapshot,
   type RunView,
+  type SealedFrom,
 } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
+
+/**
+ * Where the fold of `events` (ending in `snapshot`, folded here when not given) parts from the run, when this process
+ * read it without the data key; null with the key, or when the fold follows the run to its end. The one check every
+ * keyless reader makes (the views here, migrate's judgement, the deploy gate, the state file).
+ */
+export function keylessParting(
+  store: EventStore,
+  events: EventEnvelope[],
+  snapshot?: RunSnapshot,
+): { index: number; from: SealedFrom } | null {
+  if (events.length === 0 || !readWithoutKey(store, events[0]!.runId)) return null;
+  return sealedParting(events, snapshot ?? foldEvents(events).snapshot);
+}
+
+/**
+ * Where a verdict on `events` stops being one for want of the key: the run's parting, unless `divergence` (the
+ * verdict's own, a candidate version's) comes before it, which is then a verdict as any other. Null with the key.
+ */
+export function unjudgedFrom(store: EventStore, events: EventEnvelope[], divergence?: number): SealedFrom | null {
+  const parting = keylessParting(store, events);
+  return parting && (divergence === undefined || divergence >= parting.from.seq) ? parting.from : null;
+}
 
 /** `view` (the fold's of `events`, ending in `snapshot`), or what the run's recorded states let a reader without the key show. */
 export function keylessView(store: EventStore, events: EventEnvelope[], snapshot: RunSnapshot, view: RunView): RunView {

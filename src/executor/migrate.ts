@@ -16,13 +16,12 @@ import {
   migratedEvent,
   envelopeOf,
   runStatus,
-  sealedParting,
   type Divergence,
   type SealedFrom,
   type TaskMap,
 } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
-import { readWithoutKey } from '../encryption/index.js';
+import { unjudgedFrom } from './keyless-view.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
 
@@ -101,10 +100,9 @@ export async function migrateRun(
  * run is refused by the store (it may not append to a run it read so); a dry run and the deploy gate say it.
  */
 function keylessRow(store: EventStore, events: EventEnvelope[], row: MigrationRow): MigrationRow {
-  if (row.verdict === 'already' || !readWithoutKey(store, row.runId)) return row;
-  const parting = sealedParting(events, foldEvents(events).snapshot);
-  if (!parting || (row.divergence && row.divergence.seq < parting.from.seq)) return row;
-  return { ...row, status: events.at(-1)!.state.status, sealedFrom: parting.from };
+  if (row.verdict === 'already') return row;
+  const from = unjudgedFrom(store, events, row.divergence?.seq);
+  return from ? { ...row, status: events.at(-1)!.state.status, sealedFrom: from } : row;
 }
 
 type Judged =

@@ -8,7 +8,8 @@
 import { readWithoutKey } from '../encryption/index.js';
 import { REDACTED, SETTLED_STATUSES, type EventEnvelope } from '../events/index.js';
 import type { TaskProgress } from '../runtime/index.js';
-import { foldEvents, sealedParting } from '../runtime/index.js';
+import { foldEvents } from '../runtime/index.js';
+import { keylessParting } from '../executor/index.js';
 import type { EventStore } from '../store/index.js';
 import { elapsedText, stateEntry, type FoldedRun, type StateEntry } from './layout.js';
 
@@ -20,7 +21,7 @@ export function entryOf(
   progress?: ReadonlyMap<string, TaskProgress>,
 ): StateEntry {
   if (events.length === 0 || !readWithoutKey(store, events[0]!.runId)) return stateEntry(run, progress);
-  const parting = sealedParting(events, run.snapshot);
+  const parting = keylessParting(store, events, run.snapshot);
   if (!parting) return hidden(stateEntry(run, progress));
   const last = events.at(-1)!;
   const settled = SETTLED_STATUSES.includes(last.state.status);
