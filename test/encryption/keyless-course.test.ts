@@ -134,43 +134,73 @@ describe('a run whose course turned on sealed values, read without the key (docs
   }, 60_000);
 });
 
-describe.skipIf(noNats)('the same run on NATS, read from the stream without the key (docs/security.md)', () => {
-  const c = useCluster();
-  const procs: ChildProcess[] = [];
-  afterEach(() => killLeftovers(procs));
-
-  it('engines hold the key (KV LF_SECRETS); a reader of the stream without it gets the recorded status and sealedFrom', async () => {
-    const dir = tempDir('lf-keyless-nats-');
-    writeFileSync(join(dir, 'triage.yaml'), TRIAGE_YAML);
-    const engine = c.as('engine');
-    const env = { LEDGERFLOW_SECRET_LF_DATA_KEY: '' };
-    const set = await cli(['secrets', 'set', 'LF_DATA_KEY', '--nats', engine], { cwd: dir, stdin: KEY, env });
-    expect(set.code, set.stderr).toBe(0);
-    const child = spawnCli(['engine', '--nats', engine, '--commands'], { cwd: dir, env });
+/**
+ * The page's triage run on NATS with the key in KV LF_SECRETS, its COMMAND tasks run by `processes` (an engine that
+ * runs them, or an engine and a remote worker), then read from the stream without the key.
+ */
+async function onNats(
+  c: ReturnType<typeof useCluster>,
+  procs: ChildProcess[],
+  processes: (engineUser: string) => [string, string[]][],
+): Promise<void> {
+  const dir = tempDir('lf-keyless-nats-');
+  writeFileSync(join(dir, 'triage.yaml'), TRIAGE_YAML);
+  const engine = c.as('engine');
+  const env = { LEDGERFLOW_SECRET_LF_DATA_KEY: '' };
+  const set = await cli(['secrets', 'set', 'LF_DATA_KEY', '--nats', engine], { cwd: dir, stdin: KEY, env });
+  expect(set.code, set.stderr).toBe(0);
+  for (const [ready, args] of processes(engine)) {
+    const child = spawnCli(args, { cwd: dir, env });
     procs.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
-    await waitFor('the engine to start', () => out.includes('engine'), { timeout: 30_000, detail: () => out });
-    const lf = (...args: string[]) => cli([...args, '--nats', engine], { cwd: dir, env });
-    expect((await lf('deploy', 'triage.yaml')).code).toBe(0);
-    const started = await lf('start', 'triage');
-    expect(started.code, started.stderr).toBe(0);
-    const runId = started.stdout.trim();
-    const done = await lf('wait', runId, '--timeout', '60s', '--json');
-    expect(JSON.parse(done.stdout).status, done.stdout + done.stderr).toBe('COMPLETED');
-    const withKey = JSON.parse((await lf('status', runId, '--json')).stdout) as View;
-    expect(withKey.sealedFrom).toBeUndefined();
+    await waitFor(`the ${args[0]} to start`, () => out.includes(ready), { timeout: 30_000, detail: () => out });
+  }
+  const lf = (...args: string[]) => cli([...args, '--nats', engine], { cwd: dir, env });
+  expect((await lf('deploy', 'triage.yaml')).code).toBe(0);
+  const started = await lf('start', 'triage');
+  expect(started.code, started.stderr).toBe(0);
+  const runId = started.stdout.trim();
+  const done = await lf('wait', runId, '--timeout', '60s', '--json');
+  expect(JSON.parse(done.stdout).status, done.stdout + done.stderr).toBe('COMPLETED');
+  const withKey = JSON.parse((await lf('status', runId, '--json')).stdout) as View;
+  expect(withKey.sealedFrom).toBeUndefined();
 
-    const blindStore = encryptedStore(new JetStreamEventStore({ servers: c.url }), new KeyRing(async () => undefined));
-    c.defer(() => blindStore.close());
-    const reader = createEngine({ store: blindStore });
-    const events = await blindStore.read(runId);
-    expect(JSON.stringify(events)).toContain('[encrypted]');
-    honest((await reader.status(runId)) as unknown as View, withKey, events.length);
-    const replay = await reader.replay(runId);
-    expect(replay.divergence).toBeNull();
-    expect(replay.sealedFrom).toEqual({ seq: 3, type: 'task.completed', task: 'assess' });
-    expect(replay.view.status).toBe('COMPLETED');
+  const blindStore = encryptedStore(new JetStreamEventStore({ servers: c.url }), new KeyRing(async () => undefined));
+  c.defer(() => blindStore.close());
+  const reader = createEngine({ store: blindStore });
+  const events = await blindStore.read(runId);
+  expect(JSON.stringify(events)).toContain('[encrypted]');
+  honest((await reader.status(runId)) as unknown as View, withKey, events.length);
+  const replay = await reader.replay(runId);
+  expect(replay.divergence).toBeNull();
+  expect(replay.sealedFrom).toEqual({ seq: 3, type: 'task.completed', task: 'assess' });
+  expect(replay.view.status).toBe('COMPLETED');
+}
+
+describe.skipIf(noNats)(
+  'the same run on NATS, engines running the tasks, read without the key (docs/security.md)',
+  () => {
+    const c = useCluster();
+    const procs: ChildProcess[] = [];
+    afterEach(() => killLeftovers(procs));
+
+    it('engines hold the key (KV LF_SECRETS); a reader of the stream without it gets the recorded status and sealedFrom', async () => {
+      await onNats(c, procs, (engine) => [['engine', ['engine', '--nats', engine, '--commands']]]);
+    }, 120_000);
+  },
+);
+
+describe.skipIf(noNats)('the same run on NATS, a remote worker running the tasks, read without the key', () => {
+  const c = useCluster();
+  const procs: ChildProcess[] = [];
+  afterEach(() => killLeftovers(procs));
+
+  it('an engine and a worker (--commands) hold the key; a reader of the stream without it gets the recorded status', async () => {
+    await onNats(c, procs, (engine) => [
+      ['engine', ['engine', '--nats', engine]],
+      ['worker ', ['worker', '--nats', c.as('worker'), '--commands']],
+    ]);
   }, 120_000);
 });
