@@ -17,7 +17,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { StorageType, Kvm, apiErrorCode, jetstream, kvPutSubject } from '../../store/index.js';
+import { StorageType, Kvm, apiErrorCode, isTransient, jetstream, kvPutSubject } from '../../store/index.js';
 import { z } from 'zod';
 import { createBucket, createRetrying } from './create-retry.js';
 import { decodeOrUndefined } from './messages.js';
@@ -193,10 +193,36 @@ export class AttemptLedger {
    * lost mark leaves it claimed and unfinished, and a later delivery is reported lost, which the engine then ignores.
    */
   finish(key: string, record: AttemptRecord, outcome: AttemptRecord['finished']): void {
-    const { every: _stops, ...rest } = record;
-    this.nc.publish(
-      kvPutSubject(this.nc, ATTEMPTS_BUCKET, key),
-      JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord),
-    );
+    this.nc.publish(kvPutSubject(this.nc, ATTEMPTS_BUCKET, key), finishedRecord(record, outcome));
   }
+
+  /**
+   * Marks the attempt finished and waits until the server has the mark, trying again while the failure is transient
+   * (a leader election) until `giveUpAt`; then throws. For an outcome that is only on LF_INPUTS, not yet in the run's
+   * log: a mark lost there left the attempt unclaimed (or claimed and no longer rewritten), so that a copy queued when
+   * its engine stopped hearing of it was reported lost, restarted, and run a second time (a 3-node failover).
+   */
+  async finishSurely(
+    key: string,
+    record: AttemptRecord,
+    outcome: AttemptRecord['finished'],
+    giveUpAt: number,
+  ): Promise<void> {
+    const body = finishedRecord(record, outcome);
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        await this.kv.put(key, body);
+        return;
+      } catch (err) {
+        if (!isTransient(err) || Date.now() + pause > giveUpAt) throw err;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+}
+
+/** The claim as its worker finished it (no longer rewritten: no period). */
+function finishedRecord(record: AttemptRecord, outcome: AttemptRecord['finished']): string {
+  const { every: _stops, ...rest } = record;
+  return JSON.stringify({ ...rest, finished: outcome } satisfies AttemptRecord);
 }

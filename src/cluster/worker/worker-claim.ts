@@ -23,6 +23,7 @@ import { whileClaimLives } from './claim-watch.js';
 import type { ClaimAsks, DeferredClaim } from './claim-asks.js';
 import type { OutcomeReporter } from './report-outcome.js';
 import { lostLine } from './worker-deliveries.js';
+import { errorMessage } from '../../errors/index.js';
 
 /** What of its worker the claim of an attempt uses. */
 export interface ClaimHost {
@@ -64,6 +65,8 @@ export interface Claimed {
   readonly record: AttemptRecord;
   /** Marks the claim finished with the attempt's outcome. */
   finish(outcome: 'task.completed' | 'task.failed'): void;
+  /** The same, waiting for the server to have it: for an outcome only published on LF_INPUTS (attempts.ts). */
+  finishSurely(outcome: 'task.completed' | 'task.failed'): Promise<void>;
   /** Offered: claimed only once it outlives its first beat, or another worker asks (claim-asks.ts). */
   readonly deferred: DeferredClaim | null;
 }
@@ -155,7 +158,20 @@ export async function claimAttempt(h: ClaimHost, a: HeldAttempt): Promise<Claime
   }
   if (deliveryCount > 1)
     h.log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
-  return { ledgerKey, record, deferred, finish: (outcome) => h.ledger.finish(ledgerKey(), record, outcome) };
+  return {
+    ledgerKey,
+    record,
+    deferred,
+    finish: (outcome) => h.ledger.finish(ledgerKey(), record, outcome),
+    // Worth waiting for while a copy may still come: its engine queues one after an ack wait unheard, whose worker
+    // asks for one more before reporting it lost.
+    finishSurely: (outcome) =>
+      h.ledger.finishSurely(ledgerKey(), record, outcome, Date.now() + 2 * h.ackWaitMs()).catch((err: unknown) => {
+        h.log(
+          `${key}: marking it ${outcome} in the attempt ledger failed (${errorMessage(err)}); its outcome is on LF_INPUTS, but a copy queued before the engine folds it would run it again`,
+        );
+      }),
+  };
 }
 
 /** Not run here, and not dropped on the ledger's word either (any worker may write it): the engine's log decides. */

@@ -207,11 +207,14 @@ export function createWorker(opts: WorkerOptions): Worker {
       }
       stats[outcome.type === 'task.completed' ? 'completed' : 'failed']++;
       reporter.remember(key, outcome);
-      // Recorded in the run's log already (handed straight to an engine): a later delivery of it finds the
-      // outcome there, so the ledger needs no mark. Only one published on LF_INPUTS, maybe not folded yet, does,
-      // and a deferred claim written meanwhile (a worker holding a copy waits on it: the mark ends its wait).
+      // Recorded in the run's log (handed straight to an engine): a later delivery finds the outcome there, the ledger
+      // needs no mark but to end the wait of a worker holding a copy on a deferred claim. Only on LF_INPUTS, maybe not
+      // folded yet, the mark must land, and no beat rewrite the claim after it, or a copy runs the attempt again.
       const reported = await reporter.report(attempt.msgs, task, outcome, takesNext(task.handler));
-      if (reported.how === 'published' || deferred?.claimed) claimed.finish(outcome.type);
+      if (reported.how === 'published') {
+        stopBeating();
+        await claimed.finishSurely(outcome.type);
+      } else if (deferred?.claimed) claimed.finish(outcome.type);
       return reported.next;
     } finally {
       held.delete(key);
