@@ -7,13 +7,15 @@
  * the engine's credentials.
  */
 import type { ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noNats } from '../helpers/cluster.js';
 import { anonymousUser } from '../../src/cli/commands/dev-config.js';
-import { ROOT, spawnCli, tempDir } from '../helpers/cli.js';
-import { freePort } from '../helpers/nats.js';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { freePort, natsServerBin } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -107,4 +109,40 @@ describe.skipIf(noNats)('ledgerflow dev', () => {
     });
     expect(err()).toContain(`!! DEVELOPMENT ONLY: ${join(ROOT, 'nats-dev.conf')} sets no_auth_user: engine.`);
   }, 40_000);
+
+  it('--cluster 3 whose second node exits at start says which, at once, and stops the others', async () => {
+    // A nats-server that cannot start as node-2 (as when its port is taken between dev's check and its start).
+    const dir = tempDir('lf-dev-node-');
+    const bin = join(dir, 'nats-server');
+    writeFileSync(bin, `#!/bin/sh\nfor a; do [ "$a" = node-2 ] && exit 3; done\nexec ${natsServerBin()} "$@"\n`);
+    chmodSync(bin, 0o755);
+    const closed = (port: number) =>
+      new Promise<boolean>((res) => {
+        const s = tcpConnect(port, '127.0.0.1');
+        s.on('connect', () => {
+          s.destroy();
+          res(false);
+        });
+        s.on('error', () => res(true));
+      });
+    for (let tries = 0; ; tries++) {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const r = await cli(
+        ['dev', '--cluster', '3', '--port', String(port), '--store-dir', join(dir, 'store'), '--json'],
+        {
+          cwd: dir,
+          env: { NATS_SERVER_BIN: bin },
+        },
+      );
+      // Another test's server on one of the six ports: dev refuses before starting any node; try others.
+      if (/already in use/.test(r.stderr) && tries < 20) continue;
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('a node of the cluster exited during start-up: node-2 (exit code 3)');
+      expect(r.stderr).not.toContain('not ready after');
+      // node-1 and node-3 were started, and are stopped: nobody listens on their ports.
+      expect(await closed(port)).toBe(true);
+      expect(await closed(port + 2)).toBe(true);
+      return;
+    }
+  }, 25_000);
 });

@@ -302,6 +302,16 @@ async function devCluster(
     });
   });
   const done = foreground(children);
+  // One node gone ends the wait (its port taken since checked, a config it refuses): without it the others wait out
+  // the 30 s and say "connection refused" of the wrong thing.
+  const oneExited = Promise.race(
+    children.map(
+      (c, i) =>
+        new Promise<string>((res) =>
+          c.once('exit', (code, sig) => res(`${nodeName(i)} (${sig ?? `exit code ${code}`})`)),
+        ),
+    ),
+  );
   const urls = ports.map((p) => `nats://127.0.0.1:${p.client}`);
   const servers = urls.join(',');
   const nats = anonymous ? servers : withUser(servers, 'engine');
@@ -311,8 +321,11 @@ async function devCluster(
   try {
     await Promise.race([
       waitForJetStream(nats, 30_000, { replicas: 3 }),
-      done.then(() => {
-        throw new UsageError('a node of the cluster exited during start-up (see its log above)', {});
+      oneExited.then((which) => {
+        throw new UsageError(
+          `a node of the cluster exited during start-up: ${which}${opts.json ? '' : '; see its log above'}`,
+          {},
+        );
       }),
     ]);
   } catch (err) {
