@@ -15,6 +15,7 @@ export { collectPayloads, PAYLOAD_GC_GRACE_MS, PAYLOAD_GC_LIST_MAX, type Payload
 export { checkPayloads, refsIn, type HeldRef, type PayloadCheck } from './payload-check.js';
 export {
   evaluateLoaded,
+  foldLoaded,
   externalize,
   externalizeFields,
   forgetLoadedPayloads,

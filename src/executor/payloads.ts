@@ -155,6 +155,22 @@ export async function evaluateLoaded<T>(
   }
 }
 
+/**
+ * A fold of a reader's (the run index's track and advance, `watch`, the state file) made as the engine makes a run's: a
+ * DECISION or a template that reads a field of a large payload reads its body, which a process that did not run the task
+ * has not loaded. Loaded from `blobs` (opened with the data key where the store encrypts) and folded again, as
+ * evaluateLoaded; a fold that reads none stays synchronous. Such readers failed on every store holding such a run.
+ */
+export function foldLoaded<T>(blobs: BlobStore | undefined, fold: () => T): T | Promise<T> {
+  try {
+    return fold();
+  } catch (err) {
+    if (!(err instanceof BlobNotLoadedError) || !blobs) throw err;
+    usePayloads(blobs);
+    return evaluateLoaded(blobs, fold);
+  }
+}
+
 /** A tree with every reference in it replaced by its value (what a handler is handed); the same object when it has none. */
 /** Whether a value holds a payload reference anywhere (a walk, no promise: most inputs hold none). */
 export function holdsPayloadRef(value: unknown): boolean {

@@ -8,6 +8,7 @@ import { createLogUpdate } from 'log-update';
 import { errorMessage, RunNotFoundError } from '../errors/index.js';
 import { limitsForView } from '../limits/index.js';
 import { readWithoutKey } from '../encryption/index.js';
+import { foldLoaded } from '../executor/index.js';
 import { SETTLED_STATUSES, type EventEnvelope, type WorkflowStatus } from '../events/index.js';
 import type { EventStore, Subscription } from '../store/index.js';
 import { discoverRuns, type Discovery } from './discover.js';
@@ -196,15 +197,14 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
     const prev = queues.get(runId) ?? Promise.resolve();
     const next = prev
       .then(async () => {
-        let run = runs.get(runId);
-        if (!run || finished) return;
-        const before = run.view.seq;
-        try {
-          run = advanceRun(run, events);
-        } catch (err) {
+        const had = runs.get(runId);
+        if (!had || finished) return;
+        const before = had.view.seq;
+        const fold = async (evs: EventEnvelope[]) => foldLoaded(o.store.blobs?.(), () => advanceRun(had, evs));
+        const run = await fold(events).catch(async (err: unknown) => {
           if (!(err instanceof EventGapError)) throw err;
-          run = advanceRun(run, [...(await o.store.read(runId, { fromSeq: before + 1 })), ...events]);
-        }
+          return fold([...(await o.store.read(runId, { fromSeq: before + 1 })), ...events]);
+        });
         runs.set(runId, run);
         print(run.tail.filter((e) => e.seq > before));
         checkDone();
@@ -239,8 +239,9 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
         return;
       }
       // The limits file's limits, for what a waiting task waits for (a store that cannot say: its own limits only).
-      // Read without the data key, a run whose course turned on sealed values is shown as its records say (track.ts).
-      const run = trackRun(events, await limitsForView(o.store), { keyless: readWithoutKey(o.store, runId) });
+      // Without the data key, a run whose course turned on sealed values is shown as its records say (track.ts).
+      const [limits, keyless] = [await limitsForView(o.store), readWithoutKey(o.store, runId)];
+      const run = await foldLoaded(o.store.blobs?.(), () => trackRun(events, limits, { keyless }));
       const damaged = await o.damage?.(runId, run.view.seq);
       if (damaged) {
         runs.set(runId, { ...run, damaged, view: { ...run.view, status: DAMAGED } });

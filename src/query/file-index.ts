@@ -356,18 +356,18 @@ export class FileRunIndex extends FileIndexCache {
       // A log that ends before the run followed here was cut short: folded again from what it holds.
       if (t && events.at(-1)!.seq >= t.record.lastSeq) {
         try {
-          const more = this.folded(
+          const more = await this.folded(
             s.runId,
             events.filter((e) => e.seq > t.record.lastSeq),
           );
-          run = advance(t, Array.isArray(more) ? more : await more, undefined, { blind: this.blind });
+          run = await this.loaded(() => advance(t, more, undefined, { blind: this.blind }));
         } catch (err) {
           if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
         }
       }
       if (!run) {
-        const all = this.folded(s.runId, events);
-        run = track(Array.isArray(all) ? all : await all, undefined, { blind: this.blind });
+        const all = await this.folded(s.runId, events);
+        run = await this.loaded(() => track(all, undefined, { blind: this.blind }));
       }
       if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
       else this.tracked.delete(s.runId);

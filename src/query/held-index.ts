@@ -6,6 +6,7 @@
 import { IndexSealer } from '../encryption/index.js';
 import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
+import { foldLoaded } from '../executor/index.js';
 import type { DamagedLog, RunIndex, RunIndexOptions } from './port.js';
 import type { RunPage } from './paging.js';
 import type { RunQuery } from './query.js';
@@ -18,7 +19,7 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   protected closed = false;
 
   constructor(
-    private readonly log: Pick<EventStore, 'read'>,
+    private readonly log: Pick<EventStore, 'read' | 'blobs'>,
     protected readonly opts: O,
   ) {
     // A run's record read fresh is folded from its events as the store's decorators give them (opened with the key).
@@ -30,6 +31,11 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   /** Whether this process folds without the data key a store that encrypts (record.ts `blind`: cases found by hash). */
   protected get blind(): boolean {
     return this.sealer?.key === null;
+  }
+
+  /** A fold of a run, made again with the bodies of the large payloads it reads loaded (fold-loaded.ts). */
+  protected loaded<T>(fold: () => T): T | Promise<T> {
+    return foldLoaded(this.log.blobs?.(), fold);
   }
 
   protected async sealerReady(): Promise<IndexSealer | null> {
@@ -78,7 +84,7 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
   async get(runId: string): Promise<RunRecord | null> {
     if (!RUN_ID_PATTERN.test(runId)) return null;
     const events = await this.log.read(runId);
-    return events.length > 0 ? recordOf(events) : null;
+    return events.length > 0 ? this.loaded(() => recordOf(events)) : null;
   }
 
   async children(runId: string): Promise<RunRecord[]> {

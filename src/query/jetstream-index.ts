@@ -280,14 +280,20 @@ export class JetStreamRunIndex extends HeldRunIndex {
     if (stale.length > READ_EACH_LIMIT) {
       const wanted = new Set(stale);
       for await (const run of this.store.readAll({ onCorrupt }))
-        if (wanted.has(run.runId)) records.set(run.runId, recordOf(await this.folded(run.runId, run.events)));
+        if (wanted.has(run.runId)) {
+          const events = await this.folded(run.runId, run.events);
+          records.set(run.runId, await this.loaded(() => recordOf(events)));
+        }
     } else {
       for (let i = 0; i < stale.length; i += READ_BATCH) {
         await Promise.all(
           stale.slice(i, i + READ_BATCH).map(async (runId) => {
             try {
               const events = await this.store.read(runId);
-              if (events.length > 0) records.set(runId, recordOf(await this.folded(runId, events)));
+              if (events.length > 0) {
+                const opened = await this.folded(runId, events);
+                records.set(runId, await this.loaded(() => recordOf(opened)));
+              }
             } catch (err) {
               if (!(err instanceof CorruptRunError)) throw err;
               onCorrupt({ runId, file: err.where, reason: err.reason });

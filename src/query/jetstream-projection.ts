@@ -146,7 +146,7 @@ export async function startRunIndexProjection(o: ProjectionOptions): Promise<Run
   const coalesceMs = o.coalesceMs ?? COALESCE_MS;
   // With a key, the events are folded opened and what the index keeps of a value is sealed (record-values.ts).
   const sealer = await IndexSealer.of(o.store);
-  const { apply, write, written } = projectionWriter(store, stats, bucket, kvCas, sealer);
+  const { apply, write, written } = projectionWriter(store, stats, bucket, kvCas, sealer, o.store.blobs?.());
 
   /** A commit's events, or the reason it is not one. */
   const eventsOf = (m: JsMsg): EventEnvelope[] | Error => {

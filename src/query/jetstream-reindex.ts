@@ -16,6 +16,7 @@ import {
 import { ensureProjectionConsumer } from './jetstream-projection.js';
 import { indexValueOf } from './jetstream-writes.js';
 import { track } from './record.js';
+import { foldLoaded } from '../executor/index.js';
 import { LedgerflowError, StoreError, errorMessage } from '../errors/index.js';
 import { IndexSealer } from '../encryption/index.js';
 import { jetstream, jetstreamManager, storeAtRest } from '../store/index.js';
@@ -85,13 +86,14 @@ export async function reindex(
   };
   // Without a key, what is stored is folded (as the engines' projection would not: they hold the key).
   const source = sealer?.key ? store : storeAtRest(store);
+  const blobs = source.blobs?.();
   for await (const run of source.readAll({
     onCorrupt: (c) => {
       corrupt.push(c);
       pending.push(create(c.runId, { corrupt: c }));
     },
   })) {
-    pending.push(create(run.runId, indexValueOf(track(run.events), run.events[0]!)));
+    pending.push(create(run.runId, indexValueOf(await foldLoaded(blobs, () => track(run.events)), run.events[0]!)));
     runs++;
     if (pending.length >= 256) await settle();
     if (runs % 1000 === 0) o.onProgress?.(runs);

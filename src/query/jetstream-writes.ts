@@ -10,7 +10,8 @@ import type { CompiledWorkflow } from '../compiler/index.js';
 import { CorruptRunError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { compiledForRun, latestWorkflow } from '../runtime/index.js';
-import type { JetStreamEventStore, KvCas } from '../store/index.js';
+import type { BlobStore, JetStreamEventStore, KvCas } from '../store/index.js';
+import { foldLoaded } from '../executor/index.js';
 import { decodeValue, encodeValue, isCasConflict, type IndexValue } from './jetstream-bucket.js';
 import {
   advance,
@@ -49,6 +50,8 @@ export function projectionWriter(
   kvCas: KvCas,
   /** An encrypting store's (record-values.ts): with a key, the events are folded opened and the values written sealed. */
   sealer: IndexSealer | null = null,
+  /** The store's large payloads (opened with the key where it encrypts), for a fold that reads one (fold-loaded.ts). */
+  blobs?: BlobStore,
 ) {
   const opened = (runId: string, events: EventEnvelope[]) =>
     sealer?.key ? sealer.open(runId, events) : Promise.resolve(events);
@@ -73,7 +76,7 @@ export function projectionWriter(
     stats.rebuilt++;
     try {
       const events = await opened(runId, await store.read(runId));
-      return events.length === 0 ? null : indexValueOf(track(events), events[0]!);
+      return events.length === 0 ? null : indexValueOf(await foldLoaded(blobs, () => track(events)), events[0]!);
     } catch (err) {
       if (!(err instanceof CorruptRunError)) throw err;
       return { corrupt: { runId, file: err.where, reason: err.reason } };
@@ -99,7 +102,7 @@ export function projectionWriter(
         const compiled = mine ? null : had.fold ? await compiledOf(runId, had.definitionHash) : null;
         const t = mine ?? restoreTracked(had, compiled);
         if (t) {
-          const tracked = advance(t, events, after);
+          const tracked = await foldLoaded(blobs, () => advance(t, events, after));
           return { value: persistTracked(tracked, tracked.compiled?.hash ?? had.definitionHash), tracked };
         }
       }
@@ -109,7 +112,7 @@ export function projectionWriter(
       return rebuilt ? { value: rebuilt } : null;
     }
     if (!had && first === 1 && events[0]!.type === 'run.started') {
-      const tracked = track(events, after);
+      const tracked = await foldLoaded(blobs, () => track(events, after));
       return { value: indexValueOf(tracked, events[0]!), tracked };
     }
     const rebuilt = await rebuild(runId);

@@ -57,10 +57,9 @@ export class FoldingRunIndex extends HeldRunIndex {
       seen.add(s.runId);
       const had = this.runs.get(s.runId);
       if (had && had.record.lastSeq === s.lastSeq) continue;
-      const t =
-        had && had.record.lastSeq < s.lastSeq
-          ? advance(had, await this.store.read(s.runId, { fromSeq: had.record.lastSeq + 1 }))
-          : track(await this.store.read(s.runId));
+      const from = had && had.record.lastSeq < s.lastSeq ? had : null;
+      const events = await this.store.read(s.runId, from ? { fromSeq: from.record.lastSeq + 1 } : {});
+      const t = await this.loaded(() => (from ? advance(from, events) : track(events)));
       this.runs.set(s.runId, t);
       if (had && t.record.lastSeq < had.record.lastSeq) this.set.delete(s.runId);
       this.set.put(t.record);

@@ -9,6 +9,7 @@
 import { latestWorkflow, foldEvents, foldedStatesOf, type RunSnapshot } from '../runtime/index.js';
 import { SETTLED_STATUSES } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
+import { foldLoaded } from '../executor/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { entryText, shownEntries, type StateEntry } from './layout.js';
 import { fileText, worksetYaml } from './text.js';
@@ -81,7 +82,7 @@ export class RunEntries {
     if (events.length === 0) return null;
     const run = whole?.state
       ? { compiled: latestWorkflow(events), snapshot: whole.state, seq: lastSeq }
-      : foldEvents(events);
+      : await foldLoaded(store.blobs?.(), () => foldEvents(events));
     const made: Made = {
       seq: run.seq,
       // Read without the data key, a run whose course turned on sealed values is shown as its records say (keyless.ts).

@@ -1,0 +1,130 @@
+/**
+ * The everyday readers of a store show a run whose DECISION read a field of a large payload (docs/language.md "Large
+ * payloads", its example as the page has it): `list` (and its index rebuilt by `reindex`), `stats`, `watch` and
+ * `state-file`. They fold the run again in a process that never ran its tasks, so the body the DECISION reads is not
+ * loaded there: each failed with LF_BLOB_NOT_LOADED until the fold loaded it. On the embedded store, clear and
+ * encrypted (with the data key), and on NATS with the tasks run by `engine --handlers`, and by an engine and a remote
+ * `worker --handlers`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { markedBlock } from '../docs/markdown.js';
+import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
+const section = page.slice(page.indexOf('<!-- large-payloads-example'));
+const workflow = `${markedBlock(page, 'large-payloads-example').join('\n')}\n`;
+const handlers = /```js\n([\s\S]*?)```/.exec(section)![1]!;
+
+/** A folder with the page's export.yaml and export.mjs. */
+function example(): string {
+  const dir = tempDir('lf-payload-readers-');
+  writeFileSync(join(dir, 'export.yaml'), workflow);
+  writeFileSync(join(dir, 'export.mjs'), handlers);
+  return dir;
+}
+
+type Lf = (...args: string[]) => ReturnType<typeof cli>;
+
+/** What each reader shows of the completed run: the DECISION's case taken, the other branch skipped. */
+async function readersShow(lf: Lf, runId: string, opts: { stats: boolean }): Promise<void> {
+  const listed = async () => {
+    const r = await lf('list', '--run-id', runId, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { runId: string; status: string }[]).map((x) => `${x.runId} ${x.status}`);
+  };
+  expect(await listed()).toEqual([`${runId} COMPLETED`]);
+  const reindexed = await lf('reindex');
+  expect(reindexed.code, reindexed.stderr).toBe(0);
+  expect(await listed()).toEqual([`${runId} COMPLETED`]);
+
+  if (opts.stats) {
+    const stats = await lf('stats', 'export_report', '--json');
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ runs: { total: 1, completed: 1 } });
+  }
+
+  const watched = await lf('watch', runId, '--json');
+  expect(watched.code, watched.stderr).toBe(0);
+  const lines = watched.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; status: string });
+  expect(lines.at(-1)).toMatchObject({ type: 'task.completed', status: 'COMPLETED' });
+
+  const state = await lf('state-file');
+  expect(state.code, state.stderr).toBe(0);
+  const entry = (parse(state.stdout) as Record<string, { status: string; tasks: Record<string, { status: string }> }>)[
+    runId
+  ]!;
+  expect(entry.status).toBe('COMPLETED');
+  expect(Object.fromEntries(Object.entries(entry.tasks).map(([id, t]) => [id, t.status]))).toEqual({
+    export_rows: 'COMPLETED',
+    check: 'COMPLETED',
+    publish: 'COMPLETED',
+    flag: 'SKIPPED',
+  });
+}
+
+describe('readers of a run whose DECISION read a large payload, embedded store', () => {
+  for (const sealed of [false, true]) {
+    it(`list, reindex, stats, watch and state-file show it (${sealed ? 'encrypted at rest, read with the key' : 'clear'})`, async () => {
+      const dir = example();
+      const env = {
+        LEDGERFLOW_STORE: join(dir, 'store'),
+        LEDGERFLOW_SECRET_LF_DATA_KEY: sealed ? randomBytes(32).toString('base64') : '',
+      };
+      const lf: Lf = (...args) => cli(args, { cwd: dir, env });
+      const ran = await lf('run', 'export.yaml', '--json');
+      expect(ran.code, ran.stderr).toBe(0);
+      const runId = (JSON.parse(ran.stdout) as { runId: string }).runId;
+      await readersShow(lf, runId, { stats: true });
+    }, 60_000);
+  }
+});
+
+describe.skipIf(noNats)('readers of a run whose DECISION read a large payload, NATS', () => {
+  const c = useCluster();
+  const procs: ChildProcess[] = [];
+  afterEach(() => killLeftovers(procs));
+
+  const onNats = async (processes: [string, string[]][]) => {
+    const dir = example();
+    const engine = c.as('engine');
+    for (const [ready, args] of processes) {
+      const child = spawnCli(args, { cwd: dir });
+      procs.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      await waitFor(`the ${args[0]} to start`, () => out.includes(ready), { timeout: 30_000, detail: () => out });
+    }
+    const lf: Lf = (...args) => cli([...args, '--nats', engine], { cwd: dir });
+    expect((await lf('deploy', 'export.yaml')).code).toBe(0);
+    const started = await lf('start', 'export_report');
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const done = await lf('wait', runId, '--timeout', '60s', '--json');
+    expect(JSON.parse(done.stdout).status, done.stdout + done.stderr).toBe('COMPLETED');
+    // Each test deploys the same workflow on one server: stats would count the other test's run too.
+    await readersShow(lf, runId, { stats: false });
+  };
+
+  it('engines running the handlers (engine --handlers)', async () => {
+    await onNats([['engine', ['engine', '--nats', c.as('engine'), '--handlers', './export.mjs']]]);
+  }, 120_000);
+
+  it('an engine and a remote worker running them (worker --handlers)', async () => {
+    await onNats([
+      ['engine', ['engine', '--nats', c.as('engine')]],
+      ['worker ', ['worker', '--nats', c.as('worker'), '--handlers', './export.mjs']],
+    ]);
+  }, 120_000);
+});
