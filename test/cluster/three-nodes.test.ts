@@ -117,7 +117,7 @@ describe.skipIf(noNats)(`a 3-node cluster${skipNote}`, () => {
     }
     // No process was killed: every attempt ran exactly once, and each task needed one attempt.
     const ms = readMarkers(markers);
-    expect(duplicateExecutions(ms)).toEqual([]);
+    expect(duplicateExecutions(ms), logs()).toEqual([]);
     expect(new Set(ms.filter((m) => m.what === 'start').map((m) => m.key)).size).toBe(
       runIds.length * CHAOS_TASKS.length,
     );
