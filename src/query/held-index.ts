@@ -33,7 +33,7 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
     return this.sealer?.key === null;
   }
 
-  /** A fold of a run, made again with the bodies of the large payloads it reads loaded (fold-loaded.ts). */
+  /** A fold of a run, made again with the large payloads it reads loaded (executor/payloads.ts foldLoaded). */
   protected loaded<T>(fold: () => T): T | Promise<T> {
     return foldLoaded(this.log.blobs?.(), fold);
   }

@@ -50,7 +50,7 @@ export function projectionWriter(
   kvCas: KvCas,
   /** An encrypting store's (record-values.ts): with a key, the events are folded opened and the values written sealed. */
   sealer: IndexSealer | null = null,
-  /** The store's large payloads (opened with the key where it encrypts), for a fold that reads one (fold-loaded.ts). */
+  /** The large payloads (opened with the key where the store encrypts), for a fold that reads one (foldLoaded). */
   blobs?: BlobStore,
 ) {
   const opened = (runId: string, events: EventEnvelope[]) =>
