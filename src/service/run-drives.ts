@@ -203,13 +203,19 @@ export abstract class RunDrives extends ServiceBase {
       return;
     }
     if (this.stopCtl.signal.aborted) return;
-    const wait = 10 * (this.opts.rescanMs ?? 1000);
+    const message = errorMessage(err);
+    // The same failure again (a handler still missing, no data key here) waits twice as long as the last, up to six
+    // times the first: 10 s, 20, 40, then every minute, where every 10 s said it six times a minute for each such run.
+    const first = 10 * (this.opts.rescanMs ?? 1000);
+    const last = this.failedDrives.get(runId);
+    const wait = last?.message === message ? Math.min(2 * last.waitMs, 6 * first) : first;
+    this.failedDrives.set(runId, { message, waitMs: wait });
     this.backoff.set(runId, this.clock.now() + wait);
-    this.failures.set(runId, errorMessage(err));
+    this.failures.set(runId, message);
     this.say({
       kind: 'run.error',
       runId,
-      message: `run ${runId} could not be driven: ${errorMessage(err)} (tried again in ${wait} ms)`,
+      message: `run ${runId} could not be driven: ${message} (tried again in ${wait} ms)`,
     });
   }
 

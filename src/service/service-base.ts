@@ -29,6 +29,8 @@ export abstract class ServiceBase {
   protected readonly backoff = new Map<string, number>();
   /** Why each run in `backoff` could not be driven (its last error), until a drive of it starts. */
   protected readonly failures = new Map<string, string>();
+  /** Each run's last failed drive and the wait after it, until a drive of it ends: the same failure waits longer. */
+  protected readonly failedDrives = new Map<string, { message: string; waitMs: number }>();
   protected readonly modules = new Map<string, Promise<Handlers>>();
   /** FAILED runs already looked at for a failure workflow that never started. */
   protected readonly failedSeen = new Set<string>();
@@ -153,6 +155,7 @@ export abstract class ServiceBase {
   protected driven(view: RunView): void {
     const { runId } = view;
     this.toldTaken.delete(runId);
+    this.failedDrives.delete(runId);
     // Settled here: its notifications are this service's already (no need to look at its history again).
     if (SETTLED_STATUSES.includes(view.status)) this.settledSeen.add(runId);
     if (SETTLED_STATUSES.includes(view.status))

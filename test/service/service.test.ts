@@ -251,7 +251,7 @@ describe('drive until settled, and drain', () => {
     expect(events.some((e) => e.type === 'task.restarted')).toBe(false);
   });
 
-  it('a run it cannot drive (a handler missing) is told taken up once, and its error at every retry', async () => {
+  it('a run it cannot drive (a handler missing) is told taken up once, and its error at every retry, each further apart', async () => {
     const { engine, dir } = fileEngine();
     const runId = await engine.start(twoSteps, {}, { runId: 'no-handler' });
     const notices: ServiceNotice[] = [];
@@ -264,12 +264,17 @@ describe('drive until settled, and drain', () => {
     });
     onTestFinished(() => service.stop().then(() => undefined));
     await service.start();
-    await waitFor(
-      'three failed drives',
-      () => notices.filter((n) => n.kind === 'run.error' && n.runId === runId).length >= 3,
-    );
+    const failed = () => notices.filter((n) => n.kind === 'run.error' && n.runId === runId);
+    await waitFor('five failed drives', () => failed().length >= 5);
     expect(
       notices.filter((n) => (n.kind === 'run.driving' || n.kind === 'run.taken_over') && n.runId === runId),
     ).toHaveLength(1);
+    // The same failure again waits twice as long as the last, up to six times the first (10 rescans): a run that
+    // cannot be driven is not said every 10 s for as long as serve runs.
+    expect(
+      failed()
+        .slice(0, 5)
+        .map((n) => /tried again in (\d+) ms/.exec(n.message)?.[1]),
+    ).toEqual(['100', '200', '400', '600', '600']);
   });
 });
