@@ -24,6 +24,7 @@ import type { EventStore } from '../store/index.js';
 import { unjudgedFrom } from './keyless-view.js';
 import { commitWithRetry } from './commit-with-retry.js';
 import { appendCommit } from './run-log.js';
+import { foldLoaded } from './payloads.js';
 
 /** What a migration did (or, dry, would do) with one run. */
 export interface MigrationRow {
@@ -79,12 +80,14 @@ export async function migrateRun(
   return commitWithRetry(runId, async () => {
     const events = await store.read(runId);
     if (events.length === 0) throw new UsageError(`no run ${runId}`, { runId });
-    const row = judged(events, target, map);
+    // A run whose DECISION read a large payload: its body loaded where this process has not (foldLoaded).
+    const blobs = store.blobs?.();
+    const row = await foldLoaded(blobs, () => judged(events, target, map));
     if (o.dryRun || (row.verdict !== 'as_is' && row.verdict !== 'with_map')) return keylessRow(store, events, row.row);
     // No lease is taken: a process driving the run follows its log (RunLog.catchUp) and goes on under the new version.
     const { current, seq, snapshot } = row;
     const ev = migratedEvent(current, target, { map: row.map, snapshot: row.next }, o.now(), o.by);
-    const after = applyEvent(current, snapshot, ev).snapshot;
+    const after = await foldLoaded(blobs, () => applyEvent(current, snapshot, ev).snapshot);
     const env = envelopeOf(runId, seq + 1, ev, after);
     // One dedup id per run, sequence and target version: a retried append of this very migration writes nothing twice.
     const written = await appendCommit(store, runId, seq, `migrate-${target.hash.slice(0, 16)}`, [env]);

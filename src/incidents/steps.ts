@@ -19,6 +19,7 @@ import type { RoleDelivery } from '../notify/index.js';
 import { foldEvents, runView, type FailureStepContext, type FailureStepRunner } from '../runtime/index.js';
 import { writeAtomically, type FoldedRun } from '../state-file/index.js';
 import type { EventStore } from '../store/index.js';
+import { foldLoaded } from '../executor/index.js';
 import { incidentRecord, incidentText, preservedRun, type IncidentRecord } from './record.js';
 
 /** The role notify_commander sends to (docs/notifications.md). */
@@ -71,7 +72,7 @@ export class FailureSteps implements FailureStepRunner {
     const events = await this.o.store.read(id);
     if (events.length === 0)
       throw new NonRetryableError(`run ${id} is not in this store: nothing to report`, 'LF_FAILURE_STEP_REFUSED');
-    const run: FoldedRun = foldEvents(events);
+    const run: FoldedRun = await foldLoaded(this.o.store.blobs?.(), () => foldEvents(events));
     const status = runView(run.snapshot, run.seq).status;
     if (status !== 'FAILED')
       throw new NonRetryableError(

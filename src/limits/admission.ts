@@ -15,6 +15,7 @@ import { SETTLED_STATUSES, type PendingEvent } from '../events/index.js';
 import { applyEvent, envelopeOf, foldEvents } from '../runtime/index.js';
 import type { EventStore, RunSummary } from '../store/index.js';
 import { appendCommit, commitWithRetry, type Clock } from '../executor/commit.js';
+import { foldLoaded } from '../executor/payloads.js';
 import { cachedFacts, rememberFacts, settledRunsOf } from './admission-cache.js';
 
 /** What a start of a workflow with `concurrency:` is subject to. */
@@ -158,7 +159,8 @@ export async function admitOne(store: EventStore, clock: Clock, runId: string, b
   return commitWithRetry(runId, async () => {
     const events = await store.read(runId);
     if (events.length === 0) return 'gone';
-    const { compiled, snapshot, seq } = foldEvents(events);
+    const blobs = store.blobs?.();
+    const { compiled, snapshot, seq } = await foldLoaded(blobs, () => foldEvents(events));
     if (snapshot.status !== 'active') return 'gone';
     if (snapshot.context.queued !== true) return 'holding';
     const ev: PendingEvent = {
@@ -166,7 +168,7 @@ export async function admitOne(store: EventStore, clock: Clock, runId: string, b
       time: new Date(clock.now()).toISOString(),
       data: by ? { by } : {},
     };
-    const r = applyEvent(compiled, snapshot, ev);
+    const r = await foldLoaded(blobs, () => applyEvent(compiled, snapshot, ev));
     if (!r.accepted) return 'gone';
     await appendCommit(store, runId, seq, 'admit', [envelopeOf(runId, seq + 1, ev, r.snapshot)]);
     return 'admitted';

@@ -10,6 +10,7 @@ import { sha256Hex } from '../digest/index.js';
 import { instanceFields, instanceState } from '../compiler/index.js';
 import { foldEvents, holderKey, holdsSlot, type SlotRef, type TaskGate, type WaitAttempt } from '../runtime/index.js';
 import type { EventStore } from '../store/index.js';
+import { foldLoaded } from '../executor/payloads.js';
 import {
   decide,
   drop,
@@ -53,7 +54,7 @@ export type GateAnswer = { granted: true; at: number } | { granted: false; retry
 export async function stillHolds(store: EventStore, h: GateHolder, now: number): Promise<boolean> {
   const events = await store.read(h.runId);
   if (events.length === 0) return false;
-  const { snapshot } = foldEvents(events);
+  const { snapshot } = await foldLoaded(store.blobs?.(), () => foldEvents(events));
   const ref = {
     task: h.task,
     ...instanceFields(h),

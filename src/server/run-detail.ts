@@ -8,6 +8,7 @@ import type { EventEnvelope } from '../events/index.js';
 import { latestWorkflow } from '../runtime/index.js';
 import type { Engine } from '../local/index.js';
 import { recordOf } from '../query/index.js';
+import { foldLoaded } from '../executor/index.js';
 import { progressOf, withProgress } from '../progress/index.js';
 import { attemptInputs } from './attempt-inputs.js';
 import type { Backend } from './backend.js';
@@ -29,9 +30,12 @@ export async function runDetail(backend: Backend, reader: Engine, id: string): P
     (await backend.damage?.(id, view.seq)) ?? null,
     backend.storeDir,
   );
-  const record = recordOf(events);
-  // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started).
-  const inputs = attemptInputs(events);
+  // inputs: what each task's latest attempt ran with (the runtime's startAttempt at its task.started); a large payload a
+  // DECISION read is loaded where this process has not (foldLoaded).
+  const { record, inputs } = await foldLoaded(backend.store.blobs?.(), () => ({
+    record: recordOf(events),
+    inputs: attemptInputs(events),
+  }));
   // The retry link both ways: the runs that retry this one (and its children), and (the new run) the run it retries.
   const { children, retries } = await runLinks(backend, id);
   const retryOf = record?.trigger.kind === 'retry' ? { runId: record.trigger.runId } : undefined;

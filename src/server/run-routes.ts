@@ -10,7 +10,7 @@ import { machineJson } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { keylessView, withChildrenShown } from '../executor/index.js';
+import { foldLoaded, keylessView, withChildrenShown } from '../executor/index.js';
 import type { Actions, Actor } from './actions.js';
 import type { Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
@@ -88,8 +88,13 @@ export function runRoutes(
     const events = await backend.store.read(id, { toSeq: seq });
     if (events.length < seq)
       throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
-    const { compiled, snapshot } = foldEvents(events);
-    // The whole page as of that event: the record (agents, result), the linked runs as they were then.
+    // The whole page as of that event: the record (agents, result), the linked runs as they were then; a large payload a
+    // DECISION read loaded first where this process has not (foldLoaded).
+    const { compiled, snapshot, record, inputs } = await foldLoaded(backend.store.blobs?.(), () => ({
+      ...foldEvents(events),
+      record: recordOf(events),
+      inputs: attemptInputs(events),
+    }));
     const last = events.at(-1)!;
     return c.json({
       run: {
@@ -101,8 +106,8 @@ export function runRoutes(
         ...runOrigin(events),
       },
       event: eventJson(last),
-      inputs: attemptInputs(events),
-      record: recordOf(events),
+      inputs,
+      record,
       ...(await runLinks(backend, id, last.time)),
     });
   });

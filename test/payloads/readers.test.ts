@@ -4,7 +4,9 @@
  * `state-file`. They fold the run again in a process that never ran its tasks, so the body the DECISION reads is not
  * loaded there: each failed with LF_BLOB_NOT_LOADED until the fold loaded it. On the embedded store, clear and
  * encrypted (with the data key), and on NATS with the tasks run by `engine --handlers`, and by an engine and a remote
- * `worker --handlers`.
+ * `worker --handlers`. And a run of it that waits for a sign-off at its end: the deploy gate (`check`) and `migrate
+ * --dry-run` judge it against a v2, and the dashboard's time travel shows it as of an earlier event, in a process that
+ * read nothing before (on NATS each failed so; the embedded store read the body on a miss).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { markedBlock } from '../docs/markdown.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { startUiProcess } from '../server/ui-helpers.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,12 +26,61 @@ const section = page.slice(page.indexOf('<!-- large-payloads-example'));
 const workflow = `${markedBlock(page, 'large-payloads-example').join('\n')}\n`;
 const handlers = /```js\n([\s\S]*?)```/.exec(section)![1]!;
 
-/** A folder with the page's export.yaml and export.mjs. */
+/** The page's workflow with a sign-off at its end (the run waits there); v2 adds a step before the sign-off. */
+const SIGN_OFF = '    - id: signoff\n      type: HUMAN\n      depends_on: [publish, flag]\n      wait_forever: true\n';
+const waiting = `${workflow}${SIGN_OFF}`;
+const waitingV2 = `${workflow.replace('  id: export_report\n', '  id: export_report\n  version: 2\n')}    - id: audit\n      type: SET\n      depends_on: [publish, flag]\n      values: { audited: true }\n${SIGN_OFF.replace('[publish, flag]', '[audit]')}`;
+
+/** A folder with the page's export.yaml and export.mjs (and the waiting variant as signoff.yaml, signoff-v2.yaml). */
 function example(): string {
   const dir = tempDir('lf-payload-readers-');
   writeFileSync(join(dir, 'export.yaml'), workflow);
   writeFileSync(join(dir, 'export.mjs'), handlers);
+  writeFileSync(join(dir, 'signoff.yaml'), waiting);
+  writeFileSync(join(dir, 'signoff-v2.yaml'), waitingV2);
   return dir;
+}
+
+/** The waiting run judged against v2 (it takes over as is) and shown as of event 4 by a dashboard just started. */
+async function waitingShown(
+  lf: Lf,
+  runId: string,
+  migrate: { workflow: string; to: string },
+  ui: { globals: string[]; cwd: string; signIn?: { user: string; password: string } },
+): Promise<void> {
+  const gate = await lf('check', 'signoff-v2.yaml', '--json');
+  expect(gate.code, gate.stdout + gate.stderr).toBe(0);
+  const runs = (JSON.parse(gate.stdout) as { sections: { section: string }[] }).sections.find(
+    (x) => x.section === 'runs',
+  );
+  expect(runs).toMatchObject({ ok: true, passed: [`run ${runId}`] });
+  const dry = await lf('migrate', migrate.workflow, '--to', migrate.to, '--dry-run', '--json');
+  expect(dry.code, dry.stderr).toBe(0);
+  expect(JSON.parse(dry.stdout)).toMatchObject({ as_is: 1, runs: [{ runId, verdict: 'as_is' }] });
+
+  const page = await startUiProcess(ui.globals, [], { cwd: ui.cwd });
+  try {
+    let headers: Record<string, string> = { authorization: `Bearer ${page.token}` };
+    if (ui.signIn) {
+      const r = await fetch(`${page.base}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ui.signIn),
+      });
+      expect(r.status).toBe(200);
+      headers = { cookie: r.headers.get('set-cookie')!.split(';')[0]! };
+    }
+    // Time travel first, in a process that has read nothing of the run yet.
+    const at = await fetch(`${page.base}/api/runs/${runId}/at/4`, { headers });
+    const body = (await at.json()) as { run: { status: string; tasks: Record<string, { status: string }> } };
+    expect(at.status, JSON.stringify(body)).toBe(200);
+    expect(body.run.tasks.check!.status).toBe('COMPLETED');
+    expect(body.run.tasks.flag!.status).toBe('SKIPPED');
+    const now = (await (await fetch(`${page.base}/api/runs/${runId}`, { headers })).json()) as typeof body;
+    expect(now.run.status).toBe('WAITING');
+  } finally {
+    await page.stop();
+  }
 }
 
 type Lf = (...args: string[]) => ReturnType<typeof cli>;
@@ -90,6 +142,23 @@ describe('readers of a run whose DECISION read a large payload, embedded store',
   }
 });
 
+describe('a waiting run whose DECISION read a large payload, embedded store', () => {
+  it('check and migrate --dry-run judge it against v2; the dashboard shows it as of an earlier event', async () => {
+    const dir = example();
+    const store = join(dir, 'store');
+    const lf: Lf = (...args) => cli(['--store', store, ...args], { cwd: dir });
+    const ran = await lf('run', 'signoff.yaml', '--json');
+    expect(ran.code, ran.stderr).toBe(3);
+    const runId = (JSON.parse(ran.stdout) as { runId: string }).runId;
+    await waitingShown(
+      lf,
+      runId,
+      { workflow: 'export_report', to: 'signoff-v2.yaml' },
+      { globals: ['--store', store], cwd: dir },
+    );
+  }, 60_000);
+});
+
 describe.skipIf(noNats)('readers of a run whose DECISION read a large payload, NATS', () => {
   const c = useCluster();
   const procs: ChildProcess[] = [];
@@ -119,6 +188,41 @@ describe.skipIf(noNats)('readers of a run whose DECISION read a large payload, N
 
   it('engines running the handlers (engine --handlers)', async () => {
     await onNats([['engine', ['engine', '--nats', c.as('engine'), '--handlers', './export.mjs']]]);
+  }, 120_000);
+
+  it('a waiting run, engines running the handlers: check, migrate --dry-run and the dashboard (ui --nats)', async () => {
+    const dir = example();
+    const engine = c.as('engine');
+    const child = spawnCli(['engine', '--nats', engine, '--handlers', './export.mjs'], { cwd: dir });
+    procs.push(child);
+    let out = '';
+    child.stderr!.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d) => (out += d));
+    await waitFor('the engine to start', () => out.includes('engine'), { timeout: 30_000, detail: () => out });
+    const lf: Lf = (...args) => cli([...args, '--nats', engine], { cwd: dir });
+    // Its own workflow id on this server: the other tests deploy export_report v1 without the sign-off.
+    for (const f of ['signoff.yaml', 'signoff-v2.yaml']) {
+      const text = readFileSync(join(dir, f), 'utf8').replace('id: export_report', 'id: export_signoff');
+      writeFileSync(join(dir, f), text);
+    }
+    expect((await lf('deploy', 'signoff.yaml')).code).toBe(0);
+    const started = await lf('start', 'export_signoff');
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+    const waited = await lf('wait', runId, '--or-waiting', '--timeout', '60s', '--json');
+    expect(JSON.parse(waited.stdout).status, waited.stdout + waited.stderr).toBe('WAITING');
+    expect((await lf('deploy', 'signoff-v2.yaml')).code).toBe(0);
+    const { username, password } = new URL(engine);
+    await waitingShown(
+      lf,
+      runId,
+      { workflow: 'export_signoff', to: '2' },
+      {
+        globals: ['--nats', engine],
+        cwd: dir,
+        signIn: { user: decodeURIComponent(username), password: decodeURIComponent(password) },
+      },
+    );
   }, 120_000);
 
   it('an engine and a remote worker running them (worker --handlers)', async () => {
