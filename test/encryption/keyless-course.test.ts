@@ -10,13 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROOT, cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { ROOT, cli, tempDir } from '../helpers/cli.js';
+import { spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { killLeftovers } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 import { createEngine, encryptedStore, KeyRing } from '../../src/index.js';
 import { JetStreamEventStore } from '../../src/store/index.js';
 
@@ -140,8 +138,8 @@ describe('a run whose course turned on sealed values, read without the key (docs
  */
 async function onNats(
   c: ReturnType<typeof useCluster>,
-  procs: ChildProcess[],
-  processes: (engineUser: string) => [string, string[]][],
+  procs: LedgerflowProcess[],
+  processes: (engineUser: string) => string[][],
 ): Promise<void> {
   const dir = tempDir('lf-keyless-nats-');
   writeFileSync(join(dir, 'triage.yaml'), TRIAGE_YAML);
@@ -149,13 +147,10 @@ async function onNats(
   const env = { LEDGERFLOW_SECRET_LF_DATA_KEY: '' };
   const set = await cli(['secrets', 'set', 'LF_DATA_KEY', '--nats', engine], { cwd: dir, stdin: KEY, env });
   expect(set.code, set.stderr).toBe(0);
-  for (const [ready, args] of processes(engine)) {
-    const child = spawnCli(args, { cwd: dir, env });
-    procs.push(child);
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    await waitFor(`the ${args[0]} to start`, () => out.includes(ready), { timeout: 30_000, detail: () => out });
+  for (const args of processes(engine)) {
+    const p = spawnLedgerflow(args[0]!, args, { cwd: dir, markers: join(dir, 'markers'), env });
+    procs.push(p);
+    await p.started();
   }
   const lf = (...args: string[]) => cli([...args, '--nats', engine], { cwd: dir, env });
   expect((await lf('deploy', 'triage.yaml')).code).toBe(0);
@@ -183,24 +178,24 @@ describe.skipIf(noNats)(
   'the same run on NATS, engines running the tasks, read without the key (docs/security.md)',
   () => {
     const c = useCluster();
-    const procs: ChildProcess[] = [];
-    afterEach(() => killLeftovers(procs));
+    const procs: LedgerflowProcess[] = [];
+    afterEach(() => Promise.all(procs.splice(0).map((p) => p.kill())));
 
     it('engines hold the key (KV LF_SECRETS); a reader of the stream without it gets the recorded status and sealedFrom', async () => {
-      await onNats(c, procs, (engine) => [['engine', ['engine', '--nats', engine, '--commands']]]);
+      await onNats(c, procs, (engine) => [['engine', '--nats', engine, '--commands']]);
     }, 120_000);
   },
 );
 
 describe.skipIf(noNats)('the same run on NATS, a remote worker running the tasks, read without the key', () => {
   const c = useCluster();
-  const procs: ChildProcess[] = [];
-  afterEach(() => killLeftovers(procs));
+  const procs: LedgerflowProcess[] = [];
+  afterEach(() => Promise.all(procs.splice(0).map((p) => p.kill())));
 
   it('an engine and a worker (--commands) hold the key; a reader of the stream without it gets the recorded status', async () => {
     await onNats(c, procs, (engine) => [
-      ['engine', ['engine', '--nats', engine]],
-      ['worker ', ['worker', '--nats', c.as('worker'), '--commands']],
+      ['engine', '--nats', engine],
+      ['worker', '--nats', c.as('worker'), '--commands'],
     ]);
   }, 120_000);
 });

@@ -8,18 +8,16 @@
  * --dry-run` judge it against a v2, and the dashboard's time travel shows it as of an earlier event, in a process that
  * read nothing before (on NATS each failed so; the embedded store read the body on a miss).
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { markedBlock } from '../docs/markdown.js';
-import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
 import { startUiProcess } from '../server/ui-helpers.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
-import { killLeftovers } from '../helpers/processes.js';
-import { waitFor } from '../helpers/wait.js';
 
 const page = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
 const section = page.slice(page.indexOf('<!-- large-payloads-example'));
@@ -161,20 +159,19 @@ describe('a waiting run whose DECISION read a large payload, embedded store', ()
 
 describe.skipIf(noNats)('readers of a run whose DECISION read a large payload, NATS', () => {
   const c = useCluster();
-  const procs: ChildProcess[] = [];
-  afterEach(() => killLeftovers(procs));
+  const procs: LedgerflowProcess[] = [];
+  afterEach(() => Promise.all(procs.splice(0).map((p) => p.kill())));
+  /** `ledgerflow <args>` in `dir`, once it says it takes work. */
+  const launch = async (dir: string, args: string[]) => {
+    const p = spawnLedgerflow(args[0]!, args, { cwd: dir, markers: join(dir, 'markers') });
+    procs.push(p);
+    await p.started();
+  };
 
-  const onNats = async (processes: [string, string[]][]) => {
+  const onNats = async (processes: string[][]) => {
     const dir = example();
     const engine = c.as('engine');
-    for (const [ready, args] of processes) {
-      const child = spawnCli(args, { cwd: dir });
-      procs.push(child);
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      await waitFor(`the ${args[0]} to start`, () => out.includes(ready), { timeout: 30_000, detail: () => out });
-    }
+    for (const args of processes) await launch(dir, args);
     const lf: Lf = (...args) => cli([...args, '--nats', engine], { cwd: dir });
     expect((await lf('deploy', 'export.yaml')).code).toBe(0);
     const started = await lf('start', 'export_report');
@@ -187,18 +184,13 @@ describe.skipIf(noNats)('readers of a run whose DECISION read a large payload, N
   };
 
   it('engines running the handlers (engine --handlers)', async () => {
-    await onNats([['engine', ['engine', '--nats', c.as('engine'), '--handlers', './export.mjs']]]);
+    await onNats([['engine', '--nats', c.as('engine'), '--handlers', './export.mjs']]);
   }, 120_000);
 
   it('a waiting run, engines running the handlers: check, migrate --dry-run and the dashboard (ui --nats)', async () => {
     const dir = example();
     const engine = c.as('engine');
-    const child = spawnCli(['engine', '--nats', engine, '--handlers', './export.mjs'], { cwd: dir });
-    procs.push(child);
-    let out = '';
-    child.stderr!.on('data', (d) => (out += d));
-    child.stdout!.on('data', (d) => (out += d));
-    await waitFor('the engine to start', () => out.includes('engine'), { timeout: 30_000, detail: () => out });
+    await launch(dir, ['engine', '--nats', engine, '--handlers', './export.mjs']);
     const lf: Lf = (...args) => cli([...args, '--nats', engine], { cwd: dir });
     // Its own workflow id on this server: the other tests deploy export_report v1 without the sign-off.
     for (const f of ['signoff.yaml', 'signoff-v2.yaml']) {
@@ -227,8 +219,8 @@ describe.skipIf(noNats)('readers of a run whose DECISION read a large payload, N
 
   it('an engine and a remote worker running them (worker --handlers)', async () => {
     await onNats([
-      ['engine', ['engine', '--nats', c.as('engine')]],
-      ['worker ', ['worker', '--nats', c.as('worker'), '--handlers', './export.mjs']],
+      ['engine', '--nats', c.as('engine')],
+      ['worker', '--nats', c.as('worker'), '--handlers', './export.mjs'],
     ]);
   }, 120_000);
 });
