@@ -88,9 +88,18 @@ async function chooseRuns(store: EventStore, sel: ArchiveSelection): Promise<Run
   const settled = runs.filter((r) => r.completedAt !== null && SETTLED_STATUSES.includes(r.status));
   const retentionOf = retentions(store);
   const due: RunSummary[] = [];
+  // By retention (a round's, not `--older-than`'s), a restored run's is counted from its restore: brought back to be
+  // read, it is not moved again by the next round (docs/retention.md).
+  let restores: ReadonlyMap<string, string> | undefined;
   for (const r of settled) {
     const keepMs = sel.olderThanMs ?? (await retentionOf(r)) ?? sel.defaultRetentionMs;
-    if (keepMs !== undefined && Date.parse(r.completedAt!) <= now - keepMs) due.push(r);
+    if (keepMs === undefined || Date.parse(r.completedAt!) > now - keepMs) continue;
+    if (sel.olderThanMs === undefined) {
+      restores ??= await archiveOf(store).restores();
+      const restoredAt = restores.get(r.runId);
+      if (restoredAt !== undefined && Date.parse(restoredAt) > now - keepMs) continue;
+    }
+    due.push(r);
   }
   return due.sort((a, b) => a.completedAt!.localeCompare(b.completedAt!) || a.runId.localeCompare(b.runId));
 }

@@ -220,6 +220,8 @@ export interface RunArchive {
   periods(): Promise<ArchivePeriod[]>;
   /** Brings the run back into the live log and index; throws RunNotFoundError when it is not archived. */
   restore(runId: string): Promise<ArchivedRun>;
+  /** When `restore` brought runs back, the last year's (archive/restores.ts): a round counts their retention from it. */
+  restores(): Promise<ReadonlyMap<string, string>>;
   /** Completes or rolls back a move a killed process left half done. Every other call does it first. */
   recover(): Promise<void>;
   /** The digests archived runs' records hold (ArchivedRun.attachments): blob GC keeps their bodies. */

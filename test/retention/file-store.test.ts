@@ -85,6 +85,37 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     await new Promise((r) => withDefault.once('close', r));
   }, 120_000);
 
+  it('a restored run stays live for its retention again, counted from the restore, then serve archives it', async () => {
+    const { dir, lf } = project();
+    writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML.replace('retention: 30d', 'retention: 3s'));
+    const runId = await runInvoice(lf, 'invoice.yaml', 1);
+    const listed = async () =>
+      (JSON.parse((await lf('list', '--json')).stdout) as { runId: string }[]).map((r) => r.runId);
+    let out = '';
+    const serve = spawnCli(['--store', join(dir, 'store'), 'serve', '--archive-every', '300ms'], { cwd: dir });
+    procs.push(serve);
+    serve.stderr!.on('data', (d) => (out += d));
+    await waitFor('serve to archive the run', async () => (await listed()).length === 0, {
+      timeout: 30_000,
+      detail: () => out,
+    });
+
+    const before = Date.now();
+    const restored = await lf('restore', runId);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await listed()).toEqual([runId]);
+    // Rounds every 300 ms go on; the run is moved again only once 3 s have passed since its restore.
+    await waitFor('serve to archive the restored run again', async () => (await listed()).length === 0, {
+      timeout: 30_000,
+      detail: () => out,
+    });
+    expect(Date.now() - before).toBeGreaterThanOrEqual(3_000);
+    expect(out.match(/archived 1 settled run past their retention/g)).toHaveLength(2);
+    expect((JSON.parse((await lf('status', runId, '--json')).stdout) as { status: string }).status).toBe('COMPLETED');
+    serve.kill('SIGTERM');
+    await new Promise((r) => serve.once('close', r));
+  }, 120_000);
+
   it("the dashboard's run page opens an archived run; its run list leaves it out", async () => {
     const { dir, lf } = project();
     writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML);

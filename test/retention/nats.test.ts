@@ -69,4 +69,40 @@ describe.skipIf(noNats)('retention and the archive on NATS (docs/retention.md)',
     const status = JSON.parse((await lf('status', runId!, '--json')).stdout) as { status: string };
     expect(status.status).toBe('COMPLETED');
   }, 120_000);
+
+  it('a restored run stays live for its retention again, counted from the restore, then the engines archive it', async () => {
+    const dir = tempDir('lf-retention-nats-');
+    const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });
+    writeFileSync(
+      join(dir, 'again.yaml'),
+      INVOICE_YAML.replace('id: invoice', 'id: again').replace('retention: 30d', 'retention: 3s'),
+    );
+    expect((await lf('deploy', 'again.yaml')).code).toBe(0);
+    let out = '';
+    const engine = spawnCli(['--nats', c.url, 'engine', '--archive-every', '300ms'], { cwd: dir });
+    procs.push(engine);
+    engine.stderr!.on('data', (d) => (out += d));
+    const [runId] = await startedRuns(lf, 1, 'again');
+    const listed = async () =>
+      (JSON.parse((await lf('list', '--workflow', 'again', '--json')).stdout) as { runId: string }[]).map(
+        (r) => r.runId,
+      );
+    await waitFor('the engine to archive the run', async () => (await listed()).length === 0, {
+      timeout: 30_000,
+      detail: () => out,
+    });
+
+    const before = Date.now();
+    const restored = await lf('restore', runId!);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await listed()).toEqual([runId]);
+    // Rounds every 300 ms go on; the run is moved again only once 3 s have passed since its restore.
+    await waitFor('the engine to archive the restored run again', async () => (await listed()).length === 0, {
+      timeout: 30_000,
+      detail: () => out,
+    });
+    expect(Date.now() - before).toBeGreaterThanOrEqual(3_000);
+    expect(out.match(/archived 1 settled run past their retention/g)).toHaveLength(2);
+    expect((JSON.parse((await lf('status', runId!, '--json')).stdout) as { status: string }).status).toBe('COMPLETED');
+  }, 120_000);
 });

@@ -23,8 +23,9 @@ import { statOrNull, syncDir, unlessMissing, writeSynced } from '../durable-fs.j
 import { commitsOf, readAt } from '../jsonl.js';
 import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
 import { ArchiveShards, type ArchiveEntry } from './shards.js';
-import { archivedOf } from './record.js';
+import { archivedOf, recordOf } from './record.js';
 import { adjusted, ArchiveSummary, type PeriodCounts } from './summary.js';
+import { parseRestores, withRestore, type Restores } from './restores.js';
 
 /** What the archive needs of its file store. */
 export interface FileArchiveHost {
@@ -55,6 +56,14 @@ export class FileRunArchive implements RunArchive {
     this.shards = new ArchiveShards(join(this.dir, 'index'));
     this.intentPath = join(this.dir, 'intent.json');
     this.summary = new ArchiveSummary(this.dir, this.shards);
+  }
+
+  private get restoresPath(): string {
+    return join(this.dir, 'restored.json');
+  }
+
+  async restores(): Promise<Restores> {
+    return parseRestores(await unlessMissing(readFile(this.restoresPath, 'utf8')), this.restoresPath);
   }
 
   archive(runs: RunSummary[], now: Date, opts: ArchiveOptions = {}): Promise<ArchivedRun[]> {
@@ -112,6 +121,7 @@ export class FileRunArchive implements RunArchive {
       if (await statOrNull(live)) throw new StoreError(`run ${runId} is both live and archived`, { runId, file: live });
       const counts = await this.summary.read();
       await this.writeIntent({ op: 'restore', move: randomUUID(), runId });
+      await this.noteRestore(runId);
       const tmp = this.restoringPath(runId);
       const fh = await open(tmp, 'w');
       try {
@@ -132,6 +142,14 @@ export class FileRunArchive implements RunArchive {
 
   recover(): Promise<void> {
     return this.host.exclusive('archive', () => this.recoverHeld());
+  }
+
+  /** Written whole under a temporary name, then renamed over the last (the archive's lock held). */
+  private async noteRestore(runId: string): Promise<void> {
+    const tmp = `${this.restoresPath}.tmp`;
+    await writeSynced(tmp, withRestore(await this.restores(), runId, new Date()));
+    await rename(tmp, this.restoresPath);
+    await syncDir(this.dir);
   }
 
   /**
@@ -292,9 +310,4 @@ export class FileRunArchive implements RunArchive {
   private restoringPath(runId: string): string {
     return join(this.host.runsDir, `.${runId}.restoring`);
   }
-}
-
-function recordOf(e: ArchiveEntry): ArchivedRun {
-  const { move: _move, member: _member, bytes: _bytes, ...record } = e;
-  return record;
 }

@@ -14,3 +14,10 @@ export function archivedOf(run: RunSummary, period: string, archivedAt: string):
     archivedAt,
   };
 }
+
+/** The record an archive's entry holds, without where the entry says the bytes are. */
+export function recordOf(e: ArchivedRun): ArchivedRun {
+  const { runId, workflowId, version, status, startedAt, completedAt, lastSeq, period, archivedAt, attachments } = e;
+  const record = { runId, workflowId, version, status, startedAt, completedAt, lastSeq, period, archivedAt };
+  return attachments ? { ...record, attachments } : record;
+}

@@ -13,7 +13,7 @@
  * deletes the object of one whose were not. A restore publishes the run's messages again on its subject (the first
  * expecting an empty subject), then deletes the entry; killed half way, recovery purges what it published: archived.
  */
-import { archivedOf } from '../archive/record.js';
+import { archivedOf, recordOf } from '../archive/record.js';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KV } from '@nats-io/kv';
@@ -21,8 +21,9 @@ import type { ObjectStore } from '@nats-io/obj';
 import { RunNotArchivedError, StoreError } from '../../errors/index.js';
 import { SETTLED_STATUSES, type Commit, type EventEnvelope } from '../../events/index.js';
 import type { ArchivedRun, ArchiveOptions, ArchivePeriod, RunArchive, RunSummary } from '../port.js';
+import { noteRestore, readRestores } from './archive-restores.js';
 import { addTotals, countTotals, lastWrite, readTotals, writeTotals, type PeriodTotals } from './archive-summary.js';
-import { commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
+import { archivedBodies, commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
 import type { JetStreamLink } from './connection.js';
 import { kvRetrying } from './kv-retry.js';
 import { Kvm, Objm, StorageType, jetstream } from './nats-lib.js';
@@ -53,8 +54,6 @@ export interface JetStreamArchiveHost {
   /** The run's last sequence on the stream (0: not live). */
   lastSeq(runId: string): Promise<number>;
 }
-
-const NL = 0x0a;
 
 export class JetStreamRunArchive implements RunArchive {
   private buckets: Promise<{ kv: KV; os: ObjectStore }> | undefined;
@@ -144,6 +143,7 @@ export class JetStreamRunArchive implements RunArchive {
         'intent',
         JSON.stringify({ op: 'restore', move, runId, subject, period: e.period } satisfies Intent),
       );
+      await noteRestore(kv, ARCHIVE_INDEX_BUCKET, runId);
       const c = await this.host.link.ready();
       let last = 0;
       let prev: number | null = null;
@@ -171,6 +171,10 @@ export class JetStreamRunArchive implements RunArchive {
 
   recover(): Promise<void> {
     return this.host.exclusive('archive', () => this.recoverHeld());
+  }
+
+  async restores(): Promise<ReadonlyMap<string, string>> {
+    return readRestores((await this.open()).kv, ARCHIVE_INDEX_BUCKET);
   }
 
   /** The summary brought up to date after a completed move, when it was current before it; else left to `archive list`. */
@@ -246,7 +250,7 @@ export class JetStreamRunArchive implements RunArchive {
       const entries: Entry[] = [];
       let from = 0;
       for (const g of group) {
-        const bytes = Buffer.concat(g.bodies.flatMap((b) => [Buffer.from(b), Buffer.from([NL])]));
+        const bytes = Buffer.concat(g.bodies.flatMap((b) => [Buffer.from(b), Buffer.from([0x0a])]));
         parts.push(bytes);
         entries.push({
           ...archivedOf(g.run, p, now.toISOString()),
@@ -358,14 +362,7 @@ export class JetStreamRunArchive implements RunArchive {
       throw new StoreError(`archived run ${e.runId}: object ${e.object} of ${ARCHIVE_BUCKET} is missing`, {
         runId: e.runId,
       });
-    const bytes = gunzipSync(blob).subarray(e.bytes.from, e.bytes.to);
-    const bodies: Uint8Array[] = [];
-    for (let at = 0; at < bytes.length; ) {
-      const end = bytes.indexOf(NL, at);
-      bodies.push(bytes.subarray(at, end));
-      at = end + 1;
-    }
-    return bodies;
+    return archivedBodies(gunzipSync(blob).subarray(e.bytes.from, e.bytes.to));
   }
 
   private async runsIndex(): Promise<KV | null> {
@@ -392,9 +389,4 @@ export class JetStreamRunArchive implements RunArchive {
     });
     return this.buckets;
   }
-}
-
-function recordOf(e: Entry): ArchivedRun {
-  const { move: _move, object: _object, bytes: _bytes, ...record } = e;
-  return record;
 }

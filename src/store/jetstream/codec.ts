@@ -272,3 +272,14 @@ export function storeFailure(message: string, meta: Record<string, JsonSafe | un
     ? new StoreError(message, meta, { cause: err })
     : new StoreError(message, { ...meta, forbidden }, { cause: err, kind: 'permission' });
 }
+
+/** A run's messages as an archive's object holds them (jetstream/archive.ts): one body a line. */
+export function archivedBodies(bytes: Uint8Array): Uint8Array[] {
+  const bodies: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const end = bytes.indexOf(0x0a, at);
+    bodies.push(bytes.subarray(at, end));
+    at = end + 1;
+  }
+  return bodies;
+}
