@@ -10,6 +10,7 @@ export { natsKeyProvider, withDataKeys } from './provider.js';
 export {
   DATA_KEY_SECRET,
   KeyRing,
+  MISSING_KEY_RETRY_MS,
   keySecretName,
   newDataKeyText,
   parseDataKey,

@@ -44,6 +44,9 @@ export function newDataKeyText(): string {
   return randomBytes(32).toString('base64');
 }
 
+/** A key id no provider had is asked for again after this long: a key given meanwhile is found without a restart. */
+export const MISSING_KEY_RETRY_MS = 5_000;
+
 /**
  * The keys one store decorator uses: the current one (for writes) and any by id (for reads), each looked up once.
  * Reads that need a key not yet loaded load it first (load), then open synchronously (cached).
@@ -51,10 +54,14 @@ export function newDataKeyText(): string {
 export class KeyRing {
   private currentKey: Promise<DataKey | null> | undefined;
   private readonly byId = new Map<string, DataKey>();
-  private readonly missing = new Set<string>();
+  /** Ids no provider had, with when they were last asked for. */
+  private readonly missing = new Map<string, number>();
   private loadedCurrent: DataKey | null | undefined;
 
-  constructor(private readonly lookup: KeyLookup) {}
+  constructor(
+    private readonly lookup: KeyLookup,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The key new writes use, or null when no `LF_DATA_KEY` is set (then nothing is encrypted). */
   current(): Promise<DataKey | null> {
@@ -82,25 +89,36 @@ export class KeyRing {
     return this.byId.get(id);
   }
 
-  /** Loads the keys with these ids (the current key, then `LF_DATA_KEY_<id>`); ids no provider has stay missing. */
+  /**
+   * Loads the keys with these ids: `LF_DATA_KEY_<id>`, else `LF_DATA_KEY` again, which holds the key a rotation made
+   * after this process first read it (a worker or engine not restarted meets values the restarted ones sealed with it).
+   * Ids no provider has stay missing, asked for again after MISSING_KEY_RETRY_MS.
+   */
   async load(ids: Iterable<string>): Promise<void> {
     await this.current();
     for (const id of ids) {
-      if (this.byId.has(id) || this.missing.has(id) || !isKeyId(id)) continue;
+      if (this.byId.has(id) || !isKeyId(id)) continue;
+      const askedAt = this.missing.get(id);
+      if (askedAt !== undefined && this.now() - askedAt < MISSING_KEY_RETRY_MS) continue;
       const name = keySecretName(id);
       const text = await this.lookup(name);
-      if (text === undefined) {
-        this.missing.add(id);
-        continue;
+      if (text !== undefined) {
+        const key = parseDataKey(text, name);
+        if (key.id !== id)
+          throw new DataKeyError(
+            'LF_DATA_KEY_INVALID',
+            `${name} holds a key whose id is ${key.id}, not ${id}: it was changed; put back the key that id names`,
+            { secret: name },
+          );
+        this.byId.set(id, key);
+      } else {
+        // Only read with: new writes keep the key this process loaded (docs/security.md, rotating the key).
+        const now = await this.lookup(DATA_KEY_SECRET);
+        const key = now === undefined || now.trim() === '' ? null : parseDataKey(now, DATA_KEY_SECRET);
+        if (key?.id === id) this.byId.set(id, key);
       }
-      const key = parseDataKey(text, name);
-      if (key.id !== id)
-        throw new DataKeyError(
-          'LF_DATA_KEY_INVALID',
-          `${name} holds a key whose id is ${key.id}, not ${id}: it was changed; put back the key that id names`,
-          { secret: name },
-        );
-      this.byId.set(id, key);
+      if (this.byId.has(id)) this.missing.delete(id);
+      else this.missing.set(id, this.now());
     }
   }
 

@@ -83,6 +83,43 @@ describe('the EventStore decorator', () => {
     expect(all).toEqual([copy]);
   });
 
+  it('a process running before a rotation reads what the new key sealed (LF_DATA_KEY asked again) and writes on with its own', async () => {
+    const below = new MemoryEventStore();
+    const k1 = keyText();
+    const k2 = keyText();
+    const { parseDataKey, MISSING_KEY_RETRY_MS } = await import('../../src/encryption/index.js');
+    const [id1, id2] = [parseDataKey(k1, 'k1').id, parseDataKey(k2, 'k2').id];
+    // The secrets as a provider has them, changed by `keys rotate` while the first process runs.
+    const secrets: Record<string, string> = { LF_DATA_KEY: k1 };
+    let now = 0;
+    const running = encryptedStore(
+      below,
+      new KeyRing(
+        async (name) => secrets[name],
+        () => now,
+      ),
+    );
+    await running.append({ runId: 'before', expectedSeq: 0, dedupId: 'b', events: events('before') });
+    Object.assign(secrets, { LF_DATA_KEY: k2, [`LF_DATA_KEY_${id1}`]: k1 });
+    const restarted = encryptedStore(below, ringWith({ ...secrets }));
+    await restarted.append({ runId: 'after', expectedSeq: 0, dedupId: 'a', events: events('after') });
+    expect(await running.read('after')).toEqual(events('after'));
+    await running.append({ runId: 'still', expectedSeq: 0, dedupId: 's', events: events('still') });
+    expect(JSON.stringify(await below.read('still'))).toContain(`1:${id1}:`);
+    expect(JSON.stringify(await below.read('after'))).toContain(`1:${id2}:`);
+
+    // A key no provider has is asked for again once MISSING_KEY_RETRY_MS has passed, not at every read, nor never.
+    const k3 = keyText();
+    const lone = encryptedStore(below, ringWith({ LF_DATA_KEY: k3 }));
+    await lone.append({ runId: 'third', expectedSeq: 0, dedupId: 't', events: events('third') });
+    await expect(running.read('third')).rejects.toMatchObject({ code: 'LF_DATA_KEY_MISSING' });
+    secrets[`LF_DATA_KEY_${parseDataKey(k3, 'k3').id}`] = k3;
+    now += MISSING_KEY_RETRY_MS - 1;
+    await expect(running.read('third')).rejects.toMatchObject({ code: 'LF_DATA_KEY_MISSING' });
+    now += 1;
+    expect(await running.read('third')).toEqual(events('third'));
+  });
+
   it('a log written before the key reads unchanged, and one sealed with a rotated-out key reads with LF_DATA_KEY_<id>', async () => {
     const below = new MemoryEventStore();
     await below.append({ runId: 'old', expectedSeq: 0, dedupId: 'o', events: events('old') });
