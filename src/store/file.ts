@@ -46,7 +46,7 @@ import { statOrNull, statOrNullSync, syncDir, unlessMissing } from './durable-fs
 import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
 import { LeaseTemplate } from './lease-template.js';
 import { keepTornBytes, tornWarning } from './file-torn.js';
-import type { FileStoreOptions } from './file-options.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, type FileStoreOptions } from './file-options.js';
 import { FileRunArchive } from './archive/file-archive.js';
 
 export type { FileStoreOptions } from './file-options.js';
@@ -79,7 +79,7 @@ export class FileEventStore implements EventStore {
     this.writer = new GroupWriter({
       journalDir: this.journalDir,
       runsDir: this.runsDir,
-      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       staleLockMs: options.staleLockMs ?? 10_000,
       ...(options.batchesInFlight !== undefined
         ? { maxInFlight: Math.max(1, Math.floor(options.batchesInFlight)) }

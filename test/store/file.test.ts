@@ -382,6 +382,26 @@ describe('FileEventStore', () => {
     await s.close();
   });
 
+  it('by default waits out a live holder for longer than 5 s: a busy store (serve and forty starts on two cores) is not a stuck one', async () => {
+    const s = new FileEventStore(dir);
+    await s.append({ runId: 'r1', expectedSeq: 0, dedupId: 'a', events: [ev('r1', 1)] });
+    const lock = join(dir, 'journal', 'writer.lock');
+    await waitFor(
+      'the idle writer to let its lock go',
+      async () => !(await readdir(join(dir, 'journal'))).includes('writer.lock'),
+    );
+    await writeFile(lock, JSON.stringify({ pid: process.pid, time: new Date().toISOString() })); // a live holder
+    const t0 = Date.now();
+    // The holder lets go after 6 s (5 s was the default wait, when starts under load failed with the lock's error).
+    const holder = new Promise<void>((r) => setTimeout(r, 6_000)).then(() => rm(lock));
+    expect(await s.append({ runId: 'r1', expectedSeq: 1, dedupId: 'b', events: [ev('r1', 2)] })).toMatchObject({
+      lastSeq: 2,
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(6_000);
+    await holder;
+    await s.close();
+  }, 20_000);
+
   it('breaks at once a young lock whose holder died on this host (resume right after kill -9); waits out a foreign one until it is stale', async () => {
     const deadPid = await new Promise<number>((res) => {
       const c = spawn(process.execPath, ['-e', '']);
