@@ -7,8 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import { mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 import { COMMENT, HANDLERS, NAME, PAYROLL_YAML, ROTATE_LINE, SIGNED, everyByte, leaked } from './docs-page.js';
 
 const KEY = randomBytes(32).toString('base64');
@@ -42,6 +46,9 @@ const history = async (dir: string, runId: string, env: Record<string, string>) 
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as { type: string; data: Record<string, any> }[];
 };
+
+const serving: ChildProcess[] = [];
+afterEach(() => killLeftovers(serving));
 
 describe('encryption at rest on the embedded store (docs/security.md)', () => {
   it('no value of a run is anywhere in the store; with the key every view shows it, without it [encrypted], and list works', async () => {
@@ -149,5 +156,49 @@ describe('encryption at rest on the embedded store (docs/security.md)', () => {
     for (const f of everyByte(store)) expect(leaked(f.text), f.file).toBeNull();
     // No key is printed.
     expect(readFileSync(secrets, 'utf8')).not.toContain(first.stdout.trim());
+  }, 180_000);
+
+  it('a serve running since before the rotation drives the runs sealed with the new key, without a restart', async () => {
+    const { dir, store } = project();
+    mkdirSync(join(dir, 'definitions'));
+    writeFileSync(join(dir, 'definitions', 'payroll.yaml'), PAYROLL_YAML);
+    writeFileSync(join(dir, 'definitions', 'handlers.mjs'), HANDLERS);
+    const secrets = join(dir, 'secrets.yaml');
+    const env = { LEDGERFLOW_SECRETS_FILE: secrets };
+    const rotate = ROTATE_LINE.split(' ')
+      .slice(1)
+      .map((w) => (w === 'secrets.yaml' ? secrets : w));
+    expect((await cli(rotate, { cwd: dir })).code).toBe(0);
+    let out = '';
+    const serve = spawnCli(['serve'], { cwd: dir, env });
+    serving.push(serve);
+    serve.stdout!.on('data', (d) => (out += d));
+    serve.stderr!.on('data', (d) => (out += d));
+    const salaried = async (who: string) => {
+      const started = await cli(['start', 'payroll', '--employee', who, '--detach', '--json'], { cwd: dir, env });
+      expect(started.code, started.stderr).toBe(0);
+      const runId = (JSON.parse(started.stdout) as { runId: string }).runId;
+      await waitFor(
+        `serve to run ${runId}'s salary task`,
+        async () => {
+          const s = await cli(['status', runId, '--json'], { cwd: dir, env });
+          return s.code === 0 && JSON.parse(s.stdout).tasks.contract?.status === 'WAITING';
+        },
+        { timeout: 60_000, detail: () => out },
+      );
+      return runId;
+    };
+    const before = await salaried(NAME);
+    const second = await cli(rotate, { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const id2 = /data key ([0-9a-f]{16}) is LF_DATA_KEY/.exec(second.stdout)![1]!;
+    const after = await salaried(`${NAME}-after`);
+    expect(readFileSync(join(store, 'runs', `${after}.jsonl`), 'utf8')).toContain(`"1:${id2}:`);
+    expect(out).not.toContain('LF_DATA_KEY_MISSING');
+    for (const [runId, who] of [
+      [before, NAME],
+      [after, `${NAME}-after`],
+    ] as const)
+      expect((await history(dir, runId, env)).find((e) => e.type === 'task.completed')!.data.output.employee).toBe(who);
   }, 180_000);
 });
