@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { markedBlock } from '../docs/markdown.js';
 import { ROOT, type CliResult } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const PAGE = readFileSync(join(ROOT, 'docs', 'retention.md'), 'utf8');
 /** The page's invoice.yaml, word for word. */
@@ -98,4 +99,32 @@ export async function badOlderThan(lf: Lf): Promise<void> {
   const none = await lf('archive');
   expect(none.code).toBe(2);
   expect(none.stderr).toContain('--older-than');
+}
+
+/**
+ * A run of `retention: 3s` with rounds every 300 ms (`serve` or an engine, whose output `out` gives): archived by a
+ * round, restored, listed again, and archived again only once 3 s have passed since the restore; read throughout.
+ * `listed`: the run ids `list` shows for the workflow.
+ */
+export async function restoredStaysLive(
+  lf: Lf,
+  runId: string,
+  listed: () => Promise<string[]>,
+  out: () => string,
+): Promise<void> {
+  await waitFor('a round to archive the run', async () => (await listed()).length === 0, {
+    timeout: 30_000,
+    detail: out,
+  });
+  const before = Date.now();
+  const restored = await lf('restore', runId);
+  expect(restored.code, restored.stderr).toBe(0);
+  expect(await listed()).toEqual([runId]);
+  await waitFor('a round to archive the restored run again', async () => (await listed()).length === 0, {
+    timeout: 30_000,
+    detail: out,
+  });
+  expect(Date.now() - before).toBeGreaterThanOrEqual(3_000);
+  expect(out().match(/archived 1 settled run past their retention/g)).toHaveLength(2);
+  expect((JSON.parse((await lf('status', runId, '--json')).stdout) as { status: string }).status).toBe('COMPLETED');
 }

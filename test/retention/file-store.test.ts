@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cli, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUiProcess } from '../server/ui-helpers.js';
-import { badOlderThan, followThePage, INVOICE_YAML } from './docs-scenario.js';
+import { badOlderThan, followThePage, INVOICE_YAML, restoredStaysLive } from './docs-scenario.js';
 import { fileFullPass } from './full-pass.js';
 
 const procs: ChildProcess[] = [];
@@ -95,23 +95,7 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     const serve = spawnCli(['--store', join(dir, 'store'), 'serve', '--archive-every', '300ms'], { cwd: dir });
     procs.push(serve);
     serve.stderr!.on('data', (d) => (out += d));
-    await waitFor('serve to archive the run', async () => (await listed()).length === 0, {
-      timeout: 30_000,
-      detail: () => out,
-    });
-
-    const before = Date.now();
-    const restored = await lf('restore', runId);
-    expect(restored.code, restored.stderr).toBe(0);
-    expect(await listed()).toEqual([runId]);
-    // Rounds every 300 ms go on; the run is moved again only once 3 s have passed since its restore.
-    await waitFor('serve to archive the restored run again', async () => (await listed()).length === 0, {
-      timeout: 30_000,
-      detail: () => out,
-    });
-    expect(Date.now() - before).toBeGreaterThanOrEqual(3_000);
-    expect(out.match(/archived 1 settled run past their retention/g)).toHaveLength(2);
-    expect((JSON.parse((await lf('status', runId, '--json')).stdout) as { status: string }).status).toBe('COMPLETED');
+    await restoredStaysLive(lf, runId, listed, () => out);
     serve.kill('SIGTERM');
     await new Promise((r) => serve.once('close', r));
   }, 120_000);

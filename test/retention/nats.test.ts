@@ -11,7 +11,7 @@ import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
-import { badOlderThan, followThePage, INVOICE_YAML } from './docs-scenario.js';
+import { badOlderThan, followThePage, INVOICE_YAML, restoredStaysLive } from './docs-scenario.js';
 import { natsFullPass } from './full-pass.js';
 
 const procs: ChildProcess[] = [];
@@ -87,22 +87,6 @@ describe.skipIf(noNats)('retention and the archive on NATS (docs/retention.md)',
       (JSON.parse((await lf('list', '--workflow', 'again', '--json')).stdout) as { runId: string }[]).map(
         (r) => r.runId,
       );
-    await waitFor('the engine to archive the run', async () => (await listed()).length === 0, {
-      timeout: 30_000,
-      detail: () => out,
-    });
-
-    const before = Date.now();
-    const restored = await lf('restore', runId!);
-    expect(restored.code, restored.stderr).toBe(0);
-    expect(await listed()).toEqual([runId]);
-    // Rounds every 300 ms go on; the run is moved again only once 3 s have passed since its restore.
-    await waitFor('the engine to archive the restored run again', async () => (await listed()).length === 0, {
-      timeout: 30_000,
-      detail: () => out,
-    });
-    expect(Date.now() - before).toBeGreaterThanOrEqual(3_000);
-    expect(out.match(/archived 1 settled run past their retention/g)).toHaveLength(2);
-    expect((JSON.parse((await lf('status', runId!, '--json')).stdout) as { status: string }).status).toBe('COMPLETED');
+    await restoredStaysLive(lf, runId!, listed, () => out);
   }, 120_000);
 });
