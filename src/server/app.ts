@@ -34,6 +34,7 @@ import { editorRoutes } from './editor-routes.js';
 import { runRoutes } from './run-routes.js';
 import { definitionRoutes } from './definition-routes.js';
 import { checkRunIdParam, EmitBody, parseBody, SessionBody, StartBody } from './schemas.js';
+import { DEFAULT_MAX_INPUT_BYTES, inputBodies, isInputRoute } from './start-body.js';
 
 export const BODY_LIMIT = 64 * 1024;
 export { DEFAULT_PAGE } from './run-routes.js';
@@ -58,6 +59,8 @@ export interface AppOptions {
   users?: Users | null;
   /** The Host / Origin names answered (host-guard.ts); absent: not checked (an app mounted behind a server of the caller's). */
   allowedHosts?: () => readonly AllowedHost[];
+  /** The largest body of a start or an event (start-body.ts); default DEFAULT_MAX_INPUT_BYTES. Other routes: BODY_LIMIT. */
+  maxInputBytes?: number;
 }
 
 type Env = { Variables: { auth: Auth } };
@@ -140,16 +143,15 @@ export function createApp(o: AppOptions): Hono<Env> {
     return next();
   });
 
-  // Bodies: JSON only, at most 64 KiB.
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: BODY_LIMIT,
-      onError: () => {
-        throw new ApiError(413, 'LF_BODY_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`);
-      },
-    }),
-  );
+  // Bodies: JSON only, at most 64 KiB; a start's or an event's (a run's input) up to maxInputBytes, checked once the
+  // request is signed in (start-body.ts, mounted below).
+  const ordinaryBodies = bodyLimit({
+    maxSize: BODY_LIMIT,
+    onError: () => {
+      throw new ApiError(413, 'LF_BODY_TOO_LARGE', `request body over ${BODY_LIMIT} bytes`);
+    },
+  });
+  app.use('/api/*', (c, next) => (isInputRoute(c) ? next() : ordinaryBodies(c, next)));
   app.use('/api/*', async (c, next) => {
     if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) {
       const length = c.req.header('content-length');
@@ -277,6 +279,8 @@ export function createApp(o: AppOptions): Hono<Env> {
     }
     return next();
   });
+  // A start's or an event's body, read only now: signed in, and allowed to read (start-body.ts).
+  app.use('/api/*', inputBodies(o.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES, BODY_LIMIT));
   app.get('/api/session', async (c) => {
     const auth = c.get('auth');
     const who = actor(c).authority;

@@ -49,6 +49,8 @@ export interface UiOptions extends Partial<Omit<EmbeddedOptions, 'onTakeUp' | 's
   signInLimit?: SignInLimit;
   /** Names besides the listening address's that Host and Origin may give (`--allowed-host`: a proxy's). */
   allowedHosts?: AllowedHost[];
+  /** The largest body of a start or an event (`--max-input`; start-body.ts); default 64 MiB. */
+  maxInputBytes?: number;
 }
 
 export interface RunningUi {
@@ -113,6 +115,7 @@ export async function startUi(opts: UiOptions): Promise<RunningUi> {
     metricsToken: opts.metricsToken ?? null,
     ...(opts.signInLimit ? { signInLimit: new SignInLimiter(opts.signInLimit) } : {}),
     ...(opts.users ? { users: opts.users } : {}),
+    ...(opts.maxInputBytes !== undefined ? { maxInputBytes: opts.maxInputBytes } : {}),
     allowedHosts: () => hosts,
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: opts.host }) as Server;

@@ -13,6 +13,7 @@ import { storeFor } from '../open-store.js';
 import { localDir, type GlobalOpts } from '../flags/store.js';
 import { taskRunners } from '../drive.js';
 import { checkListen } from '../listen-check.js';
+import { parseSizeFlag } from '../flags/size.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { withNotifier } from '../../notify/index.js';
 import { useStateFile, type StateFileFlags } from './state-file.js';
@@ -29,6 +30,7 @@ export interface UiOpts extends StateFileFlags {
   notifications?: string;
   users?: string;
   allowedHost?: string[];
+  maxInput?: string;
 }
 
 export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number> {
@@ -38,6 +40,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
       value: opts.port ?? null,
     });
   const host = opts.host ?? '127.0.0.1';
+  const maxInputBytes = opts.maxInput !== undefined ? parseSizeFlag('--max-input', opts.maxInput) : undefined;
   // Before a store is opened or a run driven: a host or port that cannot be listened on is a usage error, and nothing has started.
   await checkListen(host, port);
   const nats = g.nats ?? (g.store ? undefined : process.env.LEDGERFLOW_NATS_URL || undefined);
@@ -116,6 +119,7 @@ export async function uiCmd(io: Io, g: GlobalOpts, opts: UiOpts): Promise<number
     signInLimit,
     ...(users ? { users } : {}),
     allowedHosts,
+    ...(maxInputBytes !== undefined ? { maxInputBytes } : {}),
   });
   if (!nats && host !== '127.0.0.1' && host !== 'localhost' && host !== '::1')
     say(`warning: listening on ${host}: anyone who can reach it and has the token can steer runs`);

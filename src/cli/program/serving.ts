@@ -60,6 +60,10 @@ export function servingCommands(p: TableCommand, { io, g, act, actLocal, actCall
       "a Host / Origin name to answer besides the listening address (a proxy's: name or name:port); repeatable",
       (v: string, acc: string[] = []) => [...acc, v],
     )
+    .option(
+      '--max-input <bytes>',
+      "the largest body of a start or an event over HTTP (POST /api/workflows/:id/start, /api/events/:type): a run's input, its large fields kept apart as any start's (e.g. 16MiB, 1GiB; default 64MiB); every other request body is at most 64KiB",
+    )
     .with(...stateFileOptions)
     .option('--json', 'print { url, token, port, mode, identity } as one JSON line on stdout once listening')
     .action(act(() => import('../commands/ui.js'), 'uiCmd'));

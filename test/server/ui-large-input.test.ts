@@ -1,0 +1,157 @@
+/**
+ * docs/dashboard.md: a start over HTTP (`POST /api/workflows/:id/start`) takes a run's input of any size up to
+ * `ledgerflow ui --max-input` (64 MiB by default), its large fields kept apart as any start's
+ * (docs/language.md#large-payloads); every other body stays at 64 KiB. On the embedded store with the real `ledgerflow
+ * ui` process, and on NATS with a person signed in to the dashboard (their start uploads the large field under their
+ * own name, as the CLI's does).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPayloadRef } from '../../src/events/index.js';
+import { runReads } from '../../src/runs/index.js';
+import { useUsersNats } from '../helpers/authority.js';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { noNats } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+import { startUiProcess, type UiProcess } from './ui-helpers.js';
+
+// The page's shape: an input of a few hundred thousand file names, a later task reading one field of what the first made.
+const SCAN = `workflow:
+  id: scan
+  input:
+    required: [files]
+  tasks:
+    - { id: scan, type: SET, values: { first: "\${workflow.input.files[0]}", second: "\${workflow.input.files[1]}" } }
+    - { id: report, type: SET, depends_on: [scan], values: { first: "\${scan.output.first}" } }
+`;
+const FILES = Array.from({ length: 30_000 }, (_, i) => `/data/file-${i}.csv`);
+const BIG = JSON.stringify({ input: { files: FILES } }); // about 660 KB: over 64 KiB and over the 256 KiB inline limit
+
+/** A POST of `body` as JSON; `chunked`: sent as a stream, with no Content-Length (its size known only as it is read). */
+const post = (u: UiProcess, path: string, body: string, headers: Record<string, string> = {}, chunked = false) =>
+  fetch(`${u.base}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(u.token ? { authorization: `Bearer ${u.token}` } : {}),
+      ...headers,
+    },
+    body: chunked ? new Blob([body]).stream() : body,
+    ...(chunked ? { duplex: 'half' } : {}),
+  } as RequestInit);
+
+describe('a large start over HTTP on the embedded store', () => {
+  let dir = '';
+  let ui: UiProcess;
+  let small: UiProcess;
+  beforeAll(async () => {
+    dir = tempDir('lf-ui-large-');
+    mkdirSync(join(dir, 'definitions'));
+    writeFileSync(join(dir, 'definitions', 'scan.yaml'), SCAN);
+    ui = await startUiProcess([], [], { cwd: dir });
+    small = await startUiProcess(['--store', join(dir, 'small-store')], ['--max-input', '100KiB'], { cwd: dir });
+  }, 60_000);
+  afterAll(async () => {
+    await ui?.stop();
+    await small?.stop();
+  });
+
+  it('POST /api/workflows/scan/start with a 660 KB input runs; the field is kept apart; a later task reads of it', async () => {
+    expect(BIG.length).toBeGreaterThan(256 * 1024);
+    const r = await post(ui, '/api/workflows/scan/start', BIG);
+    const body = (await r.json()) as { runId: string };
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    const shown = await waitFor('the run to complete', async () => {
+      const s = await cli(['status', body.runId, '--json'], { cwd: dir });
+      const v = s.code === 0 ? (JSON.parse(s.stdout) as { status: string }) : null;
+      return v?.status === 'COMPLETED' && v;
+    });
+    const tasks = (shown as unknown as { tasks: Record<string, { output?: unknown }> }).tasks;
+    expect(tasks.scan!.output).toEqual({ first: '/data/file-0.csv', second: '/data/file-1.csv' });
+    expect(tasks.report!.output).toEqual({ first: '/data/file-0.csv' });
+    // The run's log keeps a reference, not the 660 KB.
+    const history = await cli(['history', body.runId, '--json'], { cwd: dir });
+    const events = JSON.parse(history.stdout) as { type: string; data: { input?: Record<string, unknown> } }[];
+    expect(isPayloadRef(events[0]!.data.input!.files)).toBe(true);
+    expect(history.stdout.length).toBeLessThan(64 * 1024);
+  }, 60_000);
+
+  it('over --max-input: 413 naming the flag, nothing started; other routes keep 64 KiB; no token: 401 before any body is read', async () => {
+    for (const chunked of [false, true]) {
+      const r = await post(small, '/api/workflows/scan/start', BIG, {}, chunked);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(r.status).toBe(413);
+      expect(body.error.code).toBe('LF_BODY_TOO_LARGE');
+      expect(body.error.message).toMatch(/at most 100 KiB .*--max-input/);
+    }
+    const listed = await cli(['--store', join(dir, 'small-store'), 'list', '--json'], { cwd: dir });
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+    // A signal's body is no run's input: 64 KiB, on the dashboard with the default --max-input too.
+    const signal = await post(
+      ui,
+      '/api/runs/20261201-000000-aaaaaaaaaaaaa/signal',
+      JSON.stringify({ name: 'go', data: { x: 'y'.repeat(70_000) } }),
+    );
+    expect(signal.status).toBe(413);
+    expect(((await signal.json()) as { error: { message: string } }).error.message).toBe(
+      'request body over 65536 bytes',
+    );
+    const anonymous = await fetch(`${ui.base}/api/workflows/scan/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BIG,
+    });
+    expect(anonymous.status).toBe(401);
+    const bad = await cli(['ui', '--max-input', 'lots'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-input lots is not a size');
+  }, 60_000);
+});
+
+describe.skipIf(noNats)('a large start over HTTP on NATS, by a person signed in to the dashboard', () => {
+  const nats = useUsersNats();
+  let dir = '';
+  let ui: UiProcess | undefined;
+  let engineLog = '';
+  beforeAll(async () => {
+    dir = tempDir('lf-ui-large-nats-');
+    writeFileSync(join(dir, 'scan.yaml'), SCAN);
+    await nats.start(dir, [
+      ['engine', 'L1'],
+      ['bob', 'L1'],
+    ]);
+    expect((await nats.as('engine', ['deploy', 'scan.yaml'])).code).toBe(0);
+    const engine = spawnCli(['--nats', nats.url('engine'), 'engine', '--users', join(dir, 'users.yaml')], { cwd: dir });
+    nats.procs.push(engine);
+    engine.stderr!.on('data', (d) => (engineLog += d));
+    engine.stdout!.on('data', (d) => (engineLog += d));
+    await waitFor('the engine to start', () => engineLog.includes('engine'), { timeout: 30_000 });
+    ui = await startUiProcess(['--nats', nats.url('engine')], [], { cwd: dir });
+  }, 90_000);
+  afterAll(async () => {
+    await ui?.stop();
+  });
+
+  it("bob's 660 KB start is uploaded under his name, recorded as his, kept apart in LF_BLOBS, and runs", async () => {
+    const signIn = await fetch(`${ui!.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'bob', password: 'pw-bob' }),
+    });
+    expect(signIn.status).toBe(200);
+    const { csrf } = (await signIn.json()) as { csrf: string };
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const r = await post(ui!, '/api/workflows/scan/start', BIG, { cookie, 'x-lf-csrf': csrf });
+    const body = (await r.json()) as { runId: string };
+    expect(r.status, `${JSON.stringify(body)}\n${engineLog}`).toBe(200);
+    const admin = nats.admin();
+    const done = await runReads(admin.store).wait(body.runId, { timeoutMs: 60_000 });
+    expect(done.status, engineLog).toBe('COMPLETED');
+    expect((done.tasks as Record<string, { output?: unknown }>).report?.output).toEqual({ first: '/data/file-0.csv' });
+    const events = await admin.store.read(body.runId);
+    const started = events[0]!.data as { input: Record<string, unknown>; source?: { by?: string } };
+    expect(started.source?.by).toBe('bob');
+    expect(isPayloadRef(started.input.files)).toBe(true);
+  }, 120_000);
+});
