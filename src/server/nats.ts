@@ -151,9 +151,20 @@ export async function natsBackend(opts: { url: string }): Promise<
     } catch {
       /* not heard */
     }
+    // An event is one message on NATS (it is not uploaded as a start's large fields are): one over the server's
+    // max_payload is said as such, before anything is published.
+    const body = encode(event);
+    const maxPayload = person.nc.info?.max_payload;
+    if (maxPayload !== undefined && body.length > maxPayload)
+      throw new ApiError(
+        413,
+        'LF_BODY_TOO_LARGE',
+        `event ${event.id} (${event.type}) is ${body.length} bytes as JSON, over this NATS server's max_payload (${maxPayload} bytes): on NATS an event travels in one message; nothing was published. Start the run with POST /api/workflows/:id/start instead (its large fields are uploaded apart), or keep large data out of the event (a path, a key, a URL)`,
+        { field: 'data' },
+      );
     const verdict = hear ? await listenForVerdict(person.nc, hear, TriggerVerdict, VERDICT_WAIT_MS) : null;
     try {
-      await jetstream(person.nc).publish(subject, encode(event), { msgID: event.id });
+      await jetstream(person.nc).publish(subject, body, { msgID: event.id });
     } catch (err) {
       const refused = permissionDenied(err);
       if (refused === null) throw err;

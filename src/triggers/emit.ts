@@ -83,28 +83,35 @@ export type EmitResult =
 /**
  * Engine.start does not say whether its run.started was new: the store dedups a repeated start (same dedup id) and
  * returns `duplicate: true`, or, past a JetStream duplicate window, refuses it with AppendConflictError. This view of
- * the store notes both, per run.
+ * the store notes both, per run. Everything else is the store's own (a Proxy, not an object of the required methods):
+ * a view without the store's optional parts started its runs without the file store's run lease (a `serve` beside
+ * `ledgerflow emit` ran the same attempt again), without its blobs (an event's large field stayed in the log) and
+ * without its shared documents (the limits file).
  */
 function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<string> } {
   const duplicates = new Set<string>();
-  const watched: EventStore = {
-    async append(req) {
-      try {
-        const r = await store.append(req);
-        if (req.expectedSeq === 0 && r.duplicate) duplicates.add(req.runId);
-        return r;
-      } catch (err) {
-        if (req.expectedSeq === 0 && err instanceof AppendConflictError) duplicates.add(req.runId);
-        throw err;
-      }
-    },
-    read: (runId, opts) => store.read(runId, opts),
-    lastSeq: (runId) => store.lastSeq(runId),
-    listRuns: (filter) => store.listRuns(filter),
-    readAll: (filter) => store.readAll(filter),
-    follow: (runId, afterSeq, onEvents) => store.follow(runId, afterSeq, onEvents),
-    close: () => store.close(),
+  const append: EventStore['append'] = async (req) => {
+    try {
+      const r = await store.append(req);
+      if (req.expectedSeq === 0 && r.duplicate) duplicates.add(req.runId);
+      return r;
+    } catch (err) {
+      if (req.expectedSeq === 0 && err instanceof AppendConflictError) duplicates.add(req.runId);
+      throw err;
+    }
   };
+  const bound = new Map<PropertyKey, unknown>([['append', append]]);
+  const watched = new Proxy(store, {
+    get(target, key) {
+      const known = bound.get(key);
+      if (known !== undefined) return known;
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== 'function') return v;
+      const fn = (v as (...a: unknown[]) => unknown).bind(target);
+      bound.set(key, fn);
+      return fn;
+    },
+  });
   return { store: watched, duplicates };
 }
 

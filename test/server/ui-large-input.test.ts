@@ -25,6 +25,17 @@ const SCAN = `workflow:
     - { id: scan, type: SET, values: { first: "\${workflow.input.files[0]}", second: "\${workflow.input.files[1]}" } }
     - { id: report, type: SET, depends_on: [scan], values: { first: "\${scan.output.first}" } }
 `;
+// The same files arriving as an event's data (docs/triggers.md): its trigger hands them to the run's input.
+const INGEST = `workflow:
+  id: ingest
+  input:
+    required: [files]
+  triggers:
+    - event: batch_ready
+      input: { files: "\${event.data.files}" }
+  tasks:
+    - { id: pick, type: SET, values: { first: "\${workflow.input.files[0]}" } }
+`;
 const FILES = Array.from({ length: 30_000 }, (_, i) => `/data/file-${i}.csv`);
 const BIG = JSON.stringify({ input: { files: FILES } }); // about 660 KB: over 64 KiB and over the 256 KiB inline limit
 
@@ -49,6 +60,7 @@ describe('a large start over HTTP on the embedded store', () => {
     dir = tempDir('lf-ui-large-');
     mkdirSync(join(dir, 'definitions'));
     writeFileSync(join(dir, 'definitions', 'scan.yaml'), SCAN);
+    writeFileSync(join(dir, 'definitions', 'ingest.yaml'), INGEST);
     ui = await startUiProcess([], [], { cwd: dir });
     small = await startUiProcess(['--store', join(dir, 'small-store')], ['--max-input', '100KiB'], { cwd: dir });
   }, 60_000);
@@ -73,6 +85,21 @@ describe('a large start over HTTP on the embedded store', () => {
     // The run's log keeps a reference, not the 660 KB.
     const history = await cli(['history', body.runId, '--json'], { cwd: dir });
     const events = JSON.parse(history.stdout) as { type: string; data: { input?: Record<string, unknown> } }[];
+    expect(isPayloadRef(events[0]!.data.input!.files)).toBe(true);
+    expect(history.stdout.length).toBeLessThan(64 * 1024);
+  }, 60_000);
+
+  it('POST /api/events/batch_ready with the same 660 KB as its data: the triggered run keeps the field apart too', async () => {
+    const r = await post(ui, '/api/events/batch_ready', JSON.stringify({ data: { files: FILES } }));
+    const body = (await r.json()) as { runs: { runId: string }[] };
+    expect(r.status, JSON.stringify(body).slice(0, 500)).toBe(200);
+    const runId = body.runs[0]!.runId;
+    await waitFor('the run to complete', async () => {
+      const s = await cli(['status', runId, '--json'], { cwd: dir });
+      return s.code === 0 && (JSON.parse(s.stdout) as { status: string }).status === 'COMPLETED';
+    });
+    const history = await cli(['history', runId, '--json'], { cwd: dir });
+    const events = JSON.parse(history.stdout) as { data: { input?: Record<string, unknown> } }[];
     expect(isPayloadRef(events[0]!.data.input!.files)).toBe(true);
     expect(history.stdout.length).toBeLessThan(64 * 1024);
   }, 60_000);
@@ -133,16 +160,28 @@ describe.skipIf(noNats)('a large start over HTTP on NATS, by a person signed in 
     await ui?.stop();
   });
 
-  it("bob's 660 KB start is uploaded under his name, recorded as his, kept apart in LF_BLOBS, and runs", async () => {
-    const signIn = await fetch(`${ui!.base}/api/session`, {
+  const signIn = async () => {
+    const r = await fetch(`${ui!.base}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user: 'bob', password: 'pw-bob' }),
     });
-    expect(signIn.status).toBe(200);
-    const { csrf } = (await signIn.json()) as { csrf: string };
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
-    const r = await post(ui!, '/api/workflows/scan/start', BIG, { cookie, 'x-lf-csrf': csrf });
+    expect(r.status).toBe(200);
+    const { csrf } = (await r.json()) as { csrf: string };
+    return { cookie: r.headers.get('set-cookie')!.split(';')[0]!, 'x-lf-csrf': csrf };
+  };
+
+  it("an event over the server's max_payload: 413 saying an event is one message on NATS, nothing published", async () => {
+    const files = Array.from({ length: 80_000 }, (_, i) => `/data/file-${i}.csv`); // about 1.7 MB, over 1 MB
+    const r = await post(ui!, '/api/events/batch_ready', JSON.stringify({ data: { files } }), await signIn());
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(r.status, JSON.stringify(body)).toBe(413);
+    expect(body.error.code).toBe('LF_BODY_TOO_LARGE');
+    expect(body.error.message).toMatch(/over this NATS server's max_payload .*one message.*nothing was published/);
+  }, 60_000);
+
+  it("bob's 660 KB start is uploaded under his name, recorded as his, kept apart in LF_BLOBS, and runs", async () => {
+    const r = await post(ui!, '/api/workflows/scan/start', BIG, await signIn());
     const body = (await r.json()) as { runId: string };
     expect(r.status, `${JSON.stringify(body)}\n${engineLog}`).toBe(200);
     const admin = nats.admin();

@@ -1,0 +1,112 @@
+/**
+ * `ledgerflow emit` starts and drives the runs an event triggers on the embedded store as `start` does
+ * (docs/triggers.md): holding the run's lease while it drives it, so a `serve` running on the same store leaves the
+ * run to it instead of running its task again; and keeping an event's large field apart as any start's input
+ * (docs/language.md#large-payloads), over the workflow's `payloads.inline_limit`. Both were lost when the emitter
+ * watched its starts through a view of the store that had only the store's required methods.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isPayloadRef } from '../../src/events/index.js';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
+import type { ChildProcess } from 'node:child_process';
+
+const procs: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+describe('ledgerflow emit on the embedded store', () => {
+  it('beside a running serve: the triggered task runs once, in the emitting process, and serve leaves the run to it', async () => {
+    const dir = tempDir('lf-emit-serve-');
+    mkdirSync(join(dir, 'definitions'));
+    writeFileSync(
+      join(dir, 'definitions', 'slow.yaml'),
+      `workflow:
+  id: slow
+  handlers: ../work.mjs
+  triggers:
+    - event: go
+  tasks:
+    - { id: work, type: SIMPLE, handler: work }
+`,
+    );
+    // The task holds until the test lets it go (a file), and notes each process that runs it.
+    writeFileSync(
+      join(dir, 'work.mjs'),
+      `import { appendFileSync, existsSync } from 'node:fs';
+export default {
+  work: async () => {
+    appendFileSync(${JSON.stringify(join(dir, 'marks'))}, 'start ' + process.pid + '\\n');
+    while (!existsSync(${JSON.stringify(join(dir, 'release'))})) await new Promise((r) => setTimeout(r, 20));
+    return { ok: true };
+  },
+};
+`,
+    );
+    const serve = spawnCli(['serve'], { cwd: dir });
+    procs.push(serve);
+    let served = '';
+    serve.stdout!.on('data', (d) => (served += d));
+    serve.stderr!.on('data', (d) => (served += d));
+    await waitFor('serve to start', () => served.includes('serving store'), { timeout: 20_000 });
+
+    const emitting = cli(['emit', 'go', '--json'], { cwd: dir });
+    const marks = () =>
+      existsSync(join(dir, 'marks')) ? readFileSync(join(dir, 'marks'), 'utf8').trim().split('\n') : [];
+    await waitFor('the task to start', () => marks().length >= 1, { timeout: 20_000 });
+    // serve finds the run: either it leaves it to its driver, or (the defect) takes it as lost and runs it again.
+    await waitFor('serve to find the run', () => /left to it|runs attempt 1 again/.test(served), {
+      timeout: 20_000,
+      detail: () => served,
+    });
+    expect(served).toMatch(/is driven by pid \d+: left to it/);
+    writeFileSync(join(dir, 'release'), '');
+    const r = await emitting;
+    expect(r.code, r.stderr).toBe(0);
+    const { runs } = JSON.parse(r.stdout) as { runs: { runId: string; status: string }[] };
+    expect(runs[0]!.status).toBe('COMPLETED');
+    expect(marks()).toHaveLength(1);
+    const status = await cli(['status', runs[0]!.runId, '--json'], { cwd: dir });
+    expect((JSON.parse(status.stdout) as { tasks: { work: { attempts: number } } }).tasks.work.attempts).toBe(1);
+  }, 60_000);
+
+  it("an event's field over the workflow's inline limit is kept apart in the store's blobs; the run reads it; replay checks it", async () => {
+    const dir = tempDir('lf-emit-large-');
+    mkdirSync(join(dir, 'definitions'));
+    writeFileSync(
+      join(dir, 'definitions', 'ingest.yaml'),
+      `workflow:
+  id: ingest
+  payloads:
+    inline_limit: 1KiB
+  input:
+    required: [note]
+  triggers:
+    - event: note_written
+      input: { note: "\${event.data.note}" }
+  tasks:
+    - { id: pick, type: SET, values: { head: "\${workflow.input.note.head}" } }
+`,
+    );
+    const note = { head: 'first line', body: 'n'.repeat(5000) };
+    const r = await cli(['emit', 'note_written', '--data', JSON.stringify({ note }), '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const { runs } = JSON.parse(r.stdout) as { runs: { runId: string; status: string }[] };
+    expect(runs[0]!.status).toBe('COMPLETED');
+    const runId = runs[0]!.runId;
+    const history = await cli(['history', runId, '--json'], { cwd: dir });
+    const events = JSON.parse(history.stdout) as { type: string; data: { input?: { note?: unknown } } }[];
+    expect(isPayloadRef(events[0]!.data.input!.note)).toBe(true);
+    expect(readFileSync(join(dir, '.ledgerflow', 'runs', `${runId}.jsonl`), 'utf8')).not.toContain('n'.repeat(100));
+    const status = await cli(['status', runId, '--json'], { cwd: dir });
+    expect((JSON.parse(status.stdout) as { tasks: { pick: { output: unknown } } }).tasks.pick.output).toEqual({
+      head: 'first line',
+    });
+    const replay = await cli(['replay', runId], { cwd: dir });
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('1 large payload match their digests');
+  }, 60_000);
+});
