@@ -7,7 +7,14 @@
  */
 import { DataKeyError } from '../errors/index.js';
 import { isBuiltByFold, markBuiltByFold, type EventEnvelope } from '../events/index.js';
-import { AT_REST, type AppendRequest, type AppendResult, type EventStore, type OnEvents } from '../store/index.js';
+import {
+  AT_REST,
+  overridden,
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  type OnEvents,
+} from '../store/index.js';
 import { encryptedBlobs } from './blobs.js';
 import { openEvent, sealEvent, sealedKeyIds, type Opener } from './events.js';
 import type { KeyRing } from './keys.js';
@@ -112,19 +119,7 @@ export function encryptedStore<S extends EventStore>(store: S, ring: KeyRing): S
     let wrapped: ReturnType<typeof encryptedBlobs> | undefined;
     overrides.set('blobs', () => (wrapped ??= encryptedBlobs(inner(), ring)));
   }
-  const bound = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, key) {
-      if (overrides.has(key)) return overrides.get(key);
-      const known = bound.get(key);
-      if (known !== undefined) return known;
-      const v = Reflect.get(target, key, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const fn = (v as (...a: unknown[]) => unknown).bind(target);
-      bound.set(key, fn);
-      return fn;
-    },
-  });
+  return overridden(store, overrides);
 }
 
 /** The ring of an encrypted store (or of the decorator under an observing one), or null. */

@@ -31,6 +31,7 @@ export { commitIssues, compareRuns } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';
 export { MemoryEventStore } from './memory.js';
 export { observedStore, type StoreObserver } from './observed.js';
+export { overridden } from './overridden.js';
 export { AT_REST, storeAtRest } from './at-rest.js';
 export { FileEventStore } from './file.js';
 export { FileBlobStore, MemoryBlobStore, ObjectBlobStore, BLOB_BUCKET, digestOf } from './blobs/index.js';

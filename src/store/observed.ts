@@ -4,6 +4,7 @@
  * it. The state file and the execution log watch the CLI's embedded store so (src/state-file/, src/execution-log/).
  */
 import type { AppendRequest, AppendResult, EventStore } from './port.js';
+import { overridden } from './overridden.js';
 
 export interface StoreObserver {
   /** An append was made (it is in the log): what to do about it happens later, never in the commit's way. */
@@ -39,25 +40,15 @@ export function observedStore(store: EventStore, observers: readonly StoreObserv
     await Promise.allSettled(observers.map((o) => o.close()));
     await store.close();
   };
-  // The store's methods bound once each: the engine calls them for every step, and a bind per call was garbage per call.
   const progressed = (runId: string) => {
     for (const o of observers) o.progressed?.(runId);
   };
-  const bound = new Map<PropertyKey, unknown>([
-    ['append', append],
-    ['close', close],
-    ['progressed', progressed],
-  ]);
-  return new Proxy(store, {
-    get(target, key) {
-      const known = bound.get(key);
-      if (known !== undefined) return known;
-      // Everything else is the store's own, called on the store itself (its private fields are its own).
-      const v = Reflect.get(target, key, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const fn = (v as (...a: unknown[]) => unknown).bind(target);
-      bound.set(key, fn);
-      return fn;
-    },
-  });
+  return overridden(
+    store,
+    new Map<PropertyKey, unknown>([
+      ['append', append],
+      ['close', close],
+      ['progressed', progressed],
+    ]),
+  );
 }

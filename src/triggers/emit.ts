@@ -17,7 +17,7 @@ import type { WorkflowStatus } from '../events/index.js';
 import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
 import { Engine, type EngineOptions } from '../local/index.js';
 import { assertOwnStart, systemClock } from '../executor/index.js';
-import type { EventStore } from '../store/index.js';
+import { overridden, type EventStore } from '../store/index.js';
 import type { LoadedDefinition } from '../files/index.js';
 import { loadHandlerModule } from '../handlers/index.js';
 import { admitEvent, type RejectionStage } from './admit.js';
@@ -83,10 +83,9 @@ export type EmitResult =
 /**
  * Engine.start does not say whether its run.started was new: the store dedups a repeated start (same dedup id) and
  * returns `duplicate: true`, or, past a JetStream duplicate window, refuses it with AppendConflictError. This view of
- * the store notes both, per run. Everything else is the store's own (a Proxy, not an object of the required methods):
- * a view without the store's optional parts started its runs without the file store's run lease (a `serve` beside
- * `ledgerflow emit` ran the same attempt again), without its blobs (an event's large field stayed in the log) and
- * without its shared documents (the limits file).
+ * the store notes both, per run. Everything else is the store's own (store/overridden.ts): a view made of the required
+ * methods alone started its runs without the file store's run lease (a `serve` beside `ledgerflow emit` ran the same
+ * attempt again), without its blobs (an event's large field stayed in the log) and without its shared documents.
  */
 function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<string> } {
   const duplicates = new Set<string>();
@@ -100,18 +99,7 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
       throw err;
     }
   };
-  const bound = new Map<PropertyKey, unknown>([['append', append]]);
-  const watched = new Proxy(store, {
-    get(target, key) {
-      const known = bound.get(key);
-      if (known !== undefined) return known;
-      const v = Reflect.get(target, key, target) as unknown;
-      if (typeof v !== 'function') return v;
-      const fn = (v as (...a: unknown[]) => unknown).bind(target);
-      bound.set(key, fn);
-      return fn;
-    },
-  });
+  const watched = overridden(store, new Map([['append', append]]));
   return { store: watched, duplicates };
 }
 
