@@ -17,7 +17,7 @@ import type { WorkflowStatus } from '../events/index.js';
 import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
 import { Engine, type EngineOptions } from '../local/index.js';
 import { assertOwnStart, systemClock } from '../executor/index.js';
-import { overridden, type EventStore } from '../store/index.js';
+import { overridden, type EventStore, type RunLease } from '../store/index.js';
 import type { LoadedDefinition } from '../files/index.js';
 import { loadHandlerModule } from '../handlers/index.js';
 import { admitEvent, type RejectionStage } from './admit.js';
@@ -176,12 +176,35 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
       { eventId: admission.event.id },
     );
   }
+  // The runs this process drives are leased before they exist, as `run` leases its run (executor/start-commit.ts): a
+  // `serve` on the same store finds them driven, instead of taking one between its start and its drive (then this
+  // emit said RUNNING, exit 3, of a run that went on elsewhere). A run another process drives already is left to it.
+  const leases = new Map<string, RunLease>();
+  const leaseFor = async (runId: string): Promise<void> => {
+    if (!drive || !store.leaseRun) return;
+    try {
+      leases.set(runId, await store.leaseRun(runId));
+    } catch (err) {
+      if (!(err instanceof RunBusyError)) throw err;
+    }
+  };
+  const release = async (runId: string): Promise<void> => {
+    const lease = leases.get(runId);
+    if (!lease) return;
+    leases.delete(runId);
+    try {
+      await beforeLeaseRelease?.(runId);
+    } finally {
+      await lease.release();
+    }
+  };
   /** A run of the plan's workflow started; one there already is this event's own start delivered again (a duplicate), or refused. */
   const startRun = async (
     plan: (typeof started)[number]['plan'],
     s: Pick<GatedStart, 'definition' | 'input' | 'runId' | 'source'>,
   ): Promise<{ duplicate: boolean }> => {
     const { match, loaded, handlers, path } = plan;
+    await leaseFor(s.runId);
     try {
       await engine.start(s.definition, s.input, {
         runId: s.runId,
@@ -189,70 +212,83 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
         source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...s.source },
       });
     } catch (err) {
-      if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) throw err;
+      if (!(err instanceof AppendConflictError && watch.duplicates.has(s.runId))) {
+        await release(s.runId);
+        throw err;
+      }
     }
     const duplicate = watch.duplicates.has(s.runId);
+    // A duplicate is not driven here (its status is reported): its lease goes at once.
+    if (duplicate) await release(s.runId);
     if (duplicate) await assertOwnStart(store, s.runId, s.definition.id, s.source);
     started.push({ plan, duplicate, runId: s.runId });
     onRunStarted?.({ runId: s.runId, workflowId: match.definition.id, version: match.definition.version, duplicate });
     return { duplicate };
   };
-  for (const plan of gatedPlans) {
-    const { match } = plan;
-    // A gate may start runs now (a throttle with room, a burst that went quiet while nothing ticked): started here like an ungated match's.
-    const gates = new TriggerGates({
-      store: gateBackend!.store,
-      log: gateBackend!.log,
-      now: () => clock.now(),
-      definitions: () => catalog.loaded.map((l) => l.definition),
-      start: (s) => startRun(plan, s),
-    });
-    gated.push(gatedOutcome(match, await gates.arrive(match, admission.event)));
-  }
-  for (const plan of plans) {
-    const { match } = plan;
-    // source.event: the event that started the run, as the NATS engines record it (list --trigger event:<id>).
-    if (!isGated(match.trigger))
-      await startRun(plan, {
-        definition: match.definition,
-        input: match.input,
-        runId: match.runId,
-        source: { event: admission.event.id },
+  try {
+    for (const plan of gatedPlans) {
+      const { match } = plan;
+      // A gate may start runs now (a throttle with room, a burst that went quiet while nothing ticked): started here like an ungated match's.
+      const gates = new TriggerGates({
+        store: gateBackend!.store,
+        log: gateBackend!.log,
+        now: () => clock.now(),
+        definitions: () => catalog.loaded.map((l) => l.definition),
+        start: (s) => startRun(plan, s),
       });
-  }
-
-  const runs: EmittedRun[] = [];
-  for (const {
-    plan: { match, handlers },
-    duplicate,
-    runId,
-  } of started) {
-    let view: RunView;
-    try {
-      view =
-        duplicate || !drive || signal?.aborted
-          ? await engine.status(runId)
-          : await engine.drive(runId, {
-              handlers,
-              ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
-              ...(signal ? { signal } : {}),
-              ...(depth !== undefined ? { depth } : {}),
-              ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}),
-            });
-    } catch (err) {
-      // Another process took the run up first (a `ledgerflow serve` on this store): it is driven there.
-      if (!(err instanceof RunBusyError)) throw err;
-      view = await engine.status(runId);
+      gated.push(gatedOutcome(match, await gates.arrive(match, admission.event)));
     }
-    runs.push({
-      runId,
-      workflowId: match.definition.id,
-      version: match.definition.version,
-      trigger: match.triggerIndex,
+    for (const plan of plans) {
+      const { match } = plan;
+      // source.event: the event that started the run, as the NATS engines record it (list --trigger event:<id>).
+      if (!isGated(match.trigger))
+        await startRun(plan, {
+          definition: match.definition,
+          input: match.input,
+          runId: match.runId,
+          source: { event: admission.event.id },
+        });
+    }
+
+    const runs: EmittedRun[] = [];
+    for (const {
+      plan: { match, handlers },
       duplicate,
-      status: view.status,
-      view,
-    });
+      runId,
+    } of started) {
+      let view: RunView;
+      try {
+        view =
+          duplicate || !drive || signal?.aborted
+            ? await engine.status(runId)
+            : await engine.drive(runId, {
+                handlers,
+                ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
+                ...(signal ? { signal } : {}),
+                ...(depth !== undefined ? { depth } : {}),
+                ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}),
+                ...(leases.has(runId) ? { heldLease: leases.get(runId)! } : {}),
+              });
+      } catch (err) {
+        // Another process drives the run (a `ledgerflow serve` on this store that held it before this emit could): it is driven there.
+        if (!(err instanceof RunBusyError)) throw err;
+        view = await engine.status(runId);
+      } finally {
+        await release(runId);
+      }
+      runs.push({
+        runId,
+        workflowId: match.definition.id,
+        version: match.definition.version,
+        trigger: match.triggerIndex,
+        duplicate,
+        status: view.status,
+        view,
+      });
+    }
+    return { accepted: true, event: admission.event, warnings: admission.warnings, runs, gated };
+  } finally {
+    // Whatever was not driven (a start refused after others were leased, a drive that threw) lets its runs go.
+    for (const runId of [...leases.keys()]) await release(runId);
   }
-  return { accepted: true, event: admission.event, warnings: admission.warnings, runs, gated };
 }
