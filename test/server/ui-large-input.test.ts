@@ -7,12 +7,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isPayloadRef } from '../../src/events/index.js';
 import { runReads } from '../../src/runs/index.js';
 import { useUsersNats } from '../helpers/authority.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
-import { noNats } from '../helpers/cluster.js';
+import { noNats, useCluster } from '../helpers/cluster.js';
+import { spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUiProcess, type UiProcess } from './ui-helpers.js';
 
@@ -192,5 +193,75 @@ describe.skipIf(noNats)('a large start over HTTP on NATS, by a person signed in 
     const started = events[0]!.data as { input: Record<string, unknown>; source?: { by?: string } };
     expect(started.source?.by).toBe('bob');
     expect(isPayloadRef(started.input.files)).toBe(true);
+  }, 120_000);
+});
+
+// The same input read by a handler (docs/handlers.md): the task's input names the large field, so the engine keeps it
+// apart before it hands the attempt over and the handler is given the value itself.
+const COUNT = `workflow:
+  id: count_files
+  handlers: ./count.mjs
+  input:
+    required: [files]
+  tasks:
+    - id: count
+      type: SIMPLE
+      handler: count
+      input: { files: "\${workflow.input.files}" }
+`;
+const COUNT_MJS = `export default { count: async (input) => ({ n: input.files.length, last: input.files.at(-1) }) };\n`;
+
+describe.skipIf(noNats)('a large start over HTTP on NATS, its field read by a handler', () => {
+  const c = useCluster();
+  const procs: (LedgerflowProcess | UiProcess)[] = [];
+  afterEach(async () => {
+    for (const p of procs.splice(0)) await ('kill' in p ? p.kill() : p.stop());
+  });
+
+  const startedThroughUi = async (processes: string[][]) => {
+    const dir = tempDir('lf-ui-large-handlers-');
+    writeFileSync(join(dir, 'count.yaml'), COUNT);
+    writeFileSync(join(dir, 'count.mjs'), COUNT_MJS);
+    for (const args of processes) {
+      const p = spawnLedgerflow(args[0]!, args, { cwd: dir, markers: join(dir, 'markers') });
+      procs.push(p);
+      await p.started();
+    }
+    const engine = c.as('engine');
+    expect((await cli(['deploy', 'count.yaml', '--nats', engine], { cwd: dir })).code).toBe(0);
+    const ui = await startUiProcess(['--nats', engine], [], { cwd: dir });
+    procs.push(ui);
+    const { username, password } = new URL(engine);
+    const signIn = await fetch(`${ui.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: decodeURIComponent(username), password: decodeURIComponent(password) }),
+    });
+    expect(signIn.status).toBe(200);
+    const { csrf } = (await signIn.json()) as { csrf: string };
+    const r = await post(ui, '/api/workflows/count_files/start', BIG, {
+      cookie: signIn.headers.get('set-cookie')!.split(';')[0]!,
+      'x-lf-csrf': csrf,
+    });
+    const body = (await r.json()) as { runId: string };
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    const done = await cli(['wait', body.runId, '--timeout', '60s', '--json', '--nats', engine], { cwd: dir });
+    const view = JSON.parse(done.stdout) as { status: string; tasks: { count: { output: unknown } } };
+    expect(view.status, done.stdout + done.stderr).toBe('COMPLETED');
+    expect(view.tasks.count.output).toEqual({ n: 30_000, last: '/data/file-29999.csv' });
+    const history = await cli(['history', body.runId, '--json', '--nats', engine], { cwd: dir });
+    const events = JSON.parse(history.stdout) as { data: { input?: Record<string, unknown> } }[];
+    expect(isPayloadRef(events[0]!.data.input!.files)).toBe(true);
+  };
+
+  it('engines running the handlers (engine --handlers)', async () => {
+    await startedThroughUi([['engine', '--nats', c.as('engine'), '--handlers', './count.mjs']]);
+  }, 120_000);
+
+  it('an engine and a remote worker running them (worker --handlers)', async () => {
+    await startedThroughUi([
+      ['engine', '--nats', c.as('engine')],
+      ['worker', '--nats', c.as('worker'), '--handlers', './count.mjs'],
+    ]);
   }, 120_000);
 });
