@@ -12,6 +12,7 @@ import { installPayloadResolver } from '../expressions/index.js';
 import { DEFAULT_INLINE_LIMIT } from '../definition/index.js';
 import type { BlobStore } from '../store/index.js';
 import { jsonBytes } from './json-chunks.js';
+import { inTurns } from '../turns.js';
 
 /** Bytes of JSON the loaded values may take together; the one loaded last is kept even when it alone is larger. */
 const LOADED_BYTES = 256 * 1024 * 1024;
@@ -101,21 +102,9 @@ export async function readBlob(blobs: BlobStore, digest: string): Promise<Uint8A
  * (hash, decode, parse): more at once than cores would not finish sooner.
  */
 const LOADS_AT_ONCE = 2;
-let loading = 0;
-const waitingLoads: (() => void)[] = [];
+const underLoadLimit = inTurns(LOADS_AT_ONCE);
 /** Loads under way by digest: runs reading the same body share one read. */
 const inFlight = new Map<string, Promise<unknown>>();
-
-async function underLoadLimit<T>(load: () => Promise<T>): Promise<T> {
-  if (loading >= LOADS_AT_ONCE) await new Promise<void>((go) => waitingLoads.push(go));
-  loading++;
-  try {
-    return await load();
-  } finally {
-    loading--;
-    waitingLoads.shift()?.();
-  }
-}
 
 /** The value a reference stands for, read from `blobs` (or this process's loaded values) and checked. */
 export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a run'): Promise<unknown> {

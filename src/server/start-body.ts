@@ -10,6 +10,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './errors.js';
+import { inTurns } from '../turns.js';
 
 /** The routes' default limit on a body: 64 MiB. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -26,8 +27,7 @@ const size = (n: number): string =>
 
 /** The middleware of the input routes: a body of at most `maxBytes`, and the large ones in turn. */
 export function inputBodies(maxBytes: number, ordinaryLimit: number): MiddlewareHandler {
-  let reading = 0;
-  const waiting: (() => void)[] = [];
+  const inTurn = inTurns(LARGE_AT_ONCE);
   const limited = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
@@ -43,13 +43,6 @@ export function inputBodies(maxBytes: number, ordinaryLimit: number): Middleware
     const length = Number(c.req.header('content-length') ?? Number.NaN);
     // A body of known small size needs no turn; one of unknown size (chunked) may be large.
     if (Number.isFinite(length) && length <= ordinaryLimit) return limited(c, next);
-    if (reading >= LARGE_AT_ONCE) await new Promise<void>((go) => waiting.push(go));
-    reading++;
-    try {
-      return await limited(c, next);
-    } finally {
-      reading--;
-      waiting.shift()?.();
-    }
+    return inTurn(async () => limited(c, next));
   };
 }

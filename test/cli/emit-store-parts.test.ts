@@ -18,12 +18,19 @@ afterAll(() => {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
 });
 
+/** A project folder with one definition in `definitions/`, where `emit` and `serve` look (docs/triggers.md). */
+function project(prefix: string, file: string, yaml: string): string {
+  const dir = tempDir(prefix);
+  mkdirSync(join(dir, 'definitions'));
+  writeFileSync(join(dir, 'definitions', file), yaml);
+  return dir;
+}
+
 describe('ledgerflow emit on the embedded store', () => {
   it('beside a running serve: emit holds the run it starts, runs its task once and reports its outcome; serve leaves the run to it', async () => {
-    const dir = tempDir('lf-emit-serve-');
-    mkdirSync(join(dir, 'definitions'));
-    writeFileSync(
-      join(dir, 'definitions', 'slow.yaml'),
+    const dir = project(
+      'lf-emit-serve-',
+      'slow.yaml',
       `workflow:
   id: slow
   handlers: ../work.mjs
@@ -88,10 +95,9 @@ export default {
   }, 60_000);
 
   it("an event's field over the workflow's inline limit is kept apart in the store's blobs; the run reads it; replay checks it", async () => {
-    const dir = tempDir('lf-emit-large-');
-    mkdirSync(join(dir, 'definitions'));
-    writeFileSync(
-      join(dir, 'definitions', 'ingest.yaml'),
+    const dir = project(
+      'lf-emit-large-',
+      'ingest.yaml',
       `workflow:
   id: ingest
   payloads:
