@@ -128,7 +128,8 @@ export async function embeddedBackend(opts: EmbeddedOptions): Promise<Backend & 
     const inFiles = files.some(
       (d) => d.id === workflowId && d.definition !== null && (version === undefined || d.version === version),
     );
-    const where = ` in ${definitionsDir} or in recorded runs`;
+    // The folder is not named: an API error says nothing of the server's disk (the client knows which folder it served).
+    const where = ' in the definitions folder or in recorded runs';
     const pick = validVersion(inFiles ? files : await definitions(), workflowId, version, 'version', where);
     const { definition } = pick;
     if (!pick.file) return { definition };

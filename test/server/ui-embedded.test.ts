@@ -277,4 +277,14 @@ describe('ledgerflow ui on the embedded store', () => {
     expect(text).toContain(`<store>/runs/${runId}.jsonl`);
     expect(text).not.toContain(store);
   });
+
+  it('a start of a workflow no definition has is a 404 that names the workflow, not the folder served', async () => {
+    const r = await post('/api/workflows/no-such-flow/start', { input: {} });
+    expect(r.status).toBe(404);
+    const { error } = await json(r);
+    expect(error).toMatchObject({ code: 'LF_DEFINITION_NOT_FOUND' });
+    expect(error.message).toBe(
+      'no workflow no-such-flow with a valid definition in the definitions folder or in recorded runs',
+    );
+  });
 });
