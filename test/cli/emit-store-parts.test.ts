@@ -127,6 +127,6 @@ export default {
     });
     const replay = await cli(['replay', runId], { cwd: dir });
     expect(replay.code, replay.stderr).toBe(0);
-    expect(replay.stdout).toContain('1 large payload match their digests');
+    expect(replay.stdout).toContain('1 large payload matches its digest');
   }, 60_000);
 });

@@ -94,7 +94,7 @@ describe('large payloads, as docs/language.md shows them', () => {
 
     const replayed = await cli(args(commands[3]!, run.runId), { cwd: dir, env });
     expect(replayed.code, replayed.stdout).toBe(0);
-    expect(replayed.stdout).toContain('✓ 1 large payload match their digests');
+    expect(replayed.stdout).toContain('✓ 1 large payload matches its digest');
 
     // An unreferenced body, stored two hours ago, and one stored now: gc deletes the first only, keeps the run's.
     const blobs = new FileBlobStore(join(store, 'blobs'));

@@ -74,7 +74,10 @@ export async function replayCmd(io: Io, g: GlobalOpts, runId: string | undefined
     if (report.payloads) {
       const { checked, problems } = report.payloads;
       for (const p of problems) io.out(`✗ ${p.code}: ${p.message}`);
-      if (problems.length === 0) io.out(`✓ ${checked} large payload${checked === 1 ? '' : 's'} match their digests`);
+      if (problems.length === 0)
+        io.out(
+          `✓ ${checked === 1 ? '1 large payload matches its digest' : `${checked} large payloads match their digests`}`,
+        );
     }
     if (readWithoutKey(engine.store, runId))
       io.out(
