@@ -9,6 +9,7 @@ import { TaskDelayedData } from './task-delayed.js';
 import { RunMigratedData } from './run-migrated.js';
 import { RunForkedData } from './run-forked.js';
 export { delayText, delayPart } from './task-delayed.js';
+export { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepText } from './json-depth.js';
 
 export type { TaskError } from './task-error.js';
 import * as data from './data.js';

@@ -9,7 +9,13 @@
 import type { Level } from '../authority/index.js';
 import type { Definition } from '../definition/index.js';
 import { judgedApprovalRefusal, PauseRefusedError, RunNotFoundError, SignalRefusedError } from '../errors/index.js';
-import type { EventEnvelope, PendingEvent, WorkflowStatus } from '../events/index.js';
+import {
+  nestsDeeperThan,
+  tooDeepText,
+  type EventEnvelope,
+  type PendingEvent,
+  type WorkflowStatus,
+} from '../events/index.js';
 import type { BlobStore, EventStore } from '../store/index.js';
 import { evaluateLoaded, externalize } from './payloads.js';
 import type { Clock } from './clock.js';
@@ -260,11 +266,18 @@ export class OutsideInputs {
     ref: InstanceRef,
     attempt: number,
     token: string,
-    outcome: { output: unknown } | { error: TaskError },
+    reported: { output: unknown } | { error: TaskError },
     by: string,
     proven = false,
   ): Promise<AgentOutcomeVerdict> {
     const key = instanceKey(ref);
+    // An output nested past what a payload may (events/json-depth.ts) fails the attempt, as a handler's does.
+    const outcome: typeof reported =
+      'output' in reported && nestsDeeperThan(reported.output)
+        ? {
+            error: { message: tooDeepText(`the output of task ${key}`), code: 'LF_OUTPUT_TOO_LARGE', retryable: false },
+          }
+        : reported;
     let written: { compiled: CompiledWorkflow; before: RunSnapshot; after: RunSnapshot; env: EventEnvelope } | null =
       null;
     const verdict = await commitWithRetry(runId, async (): Promise<AgentOutcomeVerdict> => {

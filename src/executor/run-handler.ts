@@ -7,7 +7,7 @@
 import { NonRetryableError } from '../errors/index.js';
 import { DEFAULT_INLINE_LIMIT } from '../definition/index.js';
 import { instanceFields, type InstanceRef } from '../compiler/index.js';
-import type { Progress, TaskError } from '../events/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepText, type Progress, type TaskError } from '../events/index.js';
 import { ProgressReporter, type ProgressChannel } from '../progress/index.js';
 import {
   handlerFor,
@@ -138,10 +138,21 @@ export async function runHandler(
     if (runners.blobs && mask.size === 0 && a.outputTo === undefined) {
       // A value surely over the inline limit is stored from the value, its JSON never whole in memory (json-chunks.ts).
       const inline = Math.min(a.inlineLimit ?? DEFAULT_INLINE_LIMIT, runners.outputLimit ?? Number.POSITIVE_INFINITY);
-      if (surelyOver(output, inline))
+      if (surelyOver(output, inline)) {
+        if (nestsDeeperThan(output)) throw tooDeep(a.instance);
         return { output: await externalizeValue(output, runners.blobs, a.instance), ...kept() };
+      }
     }
-    const text = JSON.stringify(output) ?? 'null';
+    let text: string;
+    try {
+      text = JSON.stringify(output) ?? 'null';
+    } catch (err) {
+      // Nested deep enough to overflow the stack: said as the depth it is, not as the RangeError.
+      if (err instanceof RangeError && nestsDeeperThan(output)) throw tooDeep(a.instance);
+      throw err;
+    }
+    // A value can nest no deeper than half its text's length: only a long text is walked (events/json-depth.ts).
+    if (text.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(output)) throw tooDeep(a.instance);
     refuseReservedKey(text, a.instance);
     const json = mask.value(JSON.parse(text));
     const limit = runners.outputLimit;
@@ -171,6 +182,11 @@ export async function runHandler(
     // Its live value goes before the outcome is recorded: a reader then sees the kept one, never a stale live one.
     if (reporter) await reporter.end();
   }
+}
+
+/** An output nested deeper than a payload may (events/json-depth.ts): the attempt fails, not retried (it would return the same). */
+function tooDeep(instance: string): NonRetryableError {
+  return new NonRetryableError(tooDeepText(`the output of task ${instance}`), 'LF_OUTPUT_TOO_LARGE');
 }
 
 /** The input an attempt's outcome is recorded as (task.completed, task.failed), which a worker reports. */

@@ -5,6 +5,12 @@
  */
 import type { Definition, InputDecl, JsonValue } from '../definition/index.js';
 import { InputError } from '../errors/index.js';
+import { nestsDeeperThan, tooDeepText } from '../events/index.js';
+
+/** An input nested deeper than a payload may (events/json-depth.ts), refused before anything prints or records it. */
+function tooDeep(name: string): InputError {
+  return new InputError(tooDeepText(`input ${name}`), { input: name });
+}
 
 function convert(decl: InputDecl, value: unknown, fromString: boolean): unknown {
   const bad = (expected: string) =>
@@ -38,6 +44,7 @@ function convert(decl: InputDecl, value: unknown, fromString: boolean): unknown 
       } catch {
         throw bad(`JSON (${decl.type})`);
       }
+      if (nestsDeeperThan(parsed)) throw tooDeep(decl.name);
       return convert(decl, parsed, false);
     }
   }
@@ -60,9 +67,10 @@ export function prepareInput(
   const out: Record<string, JsonValue> = {};
   const missing: string[] = [];
   for (const decl of def.inputs) {
-    if (Object.hasOwn(raw, decl.name))
+    if (Object.hasOwn(raw, decl.name)) {
+      if (nestsDeeperThan(raw[decl.name])) throw tooDeep(decl.name);
       out[decl.name] = convert(decl, raw[decl.name], opts.fromStrings ?? false) as JsonValue;
-    else if (decl.default !== undefined) out[decl.name] = decl.default;
+    } else if (decl.default !== undefined) out[decl.name] = decl.default;
     else if (decl.required) missing.push(decl.name);
   }
   if (missing.length > 0) {

@@ -8,7 +8,7 @@ import { atLeast, levelText, type Level } from '../authority/index.js';
 import type { CompiledWorkflow } from '../compiler/index.js';
 import { maySignal, type WaitTask } from '../definition/index.js';
 import { HELD_REASON, isHeld } from '../compiler/index.js';
-import type { EventData, PendingEvent } from '../events/index.js';
+import { nestsDeeperThan, tooDeepText, type EventData, type PendingEvent } from '../events/index.js';
 import { applyEvent, runStatus, type RunSnapshot } from './fold.js';
 
 export interface SignalRequest {
@@ -59,6 +59,8 @@ function signalEvent(req: SignalRequest): Extract<PendingEvent, { type: 'signal.
 
 /** Judges a signal against the run's recorded definition and its state now. */
 export function reviewSignal(compiled: CompiledWorkflow, snapshot: RunSnapshot, req: SignalRequest): SignalReview {
+  // Before anything prints or records it (events/json-depth.ts).
+  if (nestsDeeperThan(req.data)) return { accepted: false, reason: tooDeepText(`the data of signal "${req.name}"`) };
   const event = signalEvent(req);
   const waits = compiled.definition.tasks.filter((t) => t.type === 'WAIT' && t.event === req.name).map((t) => t.id);
   if (waits.length === 0) {

@@ -183,6 +183,39 @@ describe('ledgerflow agent (docs/agents.md)', () => {
     expect(failed[0]!.data).toMatchObject({ error: { message: 'no such folder', retryable: false } });
   }, 60_000);
 
+  it("fails the attempt, not retried, when a result's output nests deeper than a payload may (docs/language.md#how-deep-a-value-may-nest)", async () => {
+    const dir = agentProject();
+    await once(dir); // the agent's queue declared: the run hands it the attempt
+    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+    const task = await waitFor(
+      'the task file',
+      async () => {
+        await once(dir);
+        return taskFile(dir);
+      },
+      { timeout: 20_000, detail: run.output },
+    );
+    const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
+    writeResult(
+      dir,
+      task.name.slice('task-'.length),
+      `token: ${task.token}\nstatus: completed\noutput: { files: ${deep} }\n`,
+    );
+    expect((await once(dir)).recorded).toHaveLength(1);
+    expect(await run.exited, run.output()).toBe(1);
+    const failed = outcomes(await events(dir, task.runId));
+    expect(failed.map((e) => e.type)).toEqual(['task.failed']);
+    expect(failed[0]!.data).toMatchObject({
+      error: {
+        code: 'LF_OUTPUT_TOO_LARGE',
+        retryable: false,
+        message:
+          'the output of task validate nests objects and arrays more than 256 levels deep; flatten it, or carry the deep part as a JSON string',
+      },
+    });
+    expect((await cli(['history', task.runId], { cwd: dir })).code).toBe(0);
+  }, 60_000);
+
   it("serve drives a run started with start --detach, stops at once on SIGTERM without waiting for the agent (the attempt stays in flight), and the agent's answer is recorded with no serve running", async () => {
     const dir = agentProject();
     mkdirSync(join(dir, 'definitions'));

@@ -3,7 +3,14 @@
  * clients send to steer runs and the engine's verdicts on it are in run-verdicts.ts.
  */
 import { z } from 'zod';
-import { RunIdSchema, TaskCompletedData, TaskFailedData, TimerKind } from '../../events/index.js';
+import {
+  nestsDeeperThan,
+  RunIdSchema,
+  TaskCompletedData,
+  TaskFailedData,
+  TimerKind,
+  tooDeepText,
+} from '../../events/index.js';
 import { inboxPrefixFor, parseServers, type WrittenCommit } from '../../store/index.js';
 import { MAX_REQUIRED_SKILLS } from '../../definition/index.js';
 
@@ -39,7 +46,12 @@ export const InputMessage = z.discriminatedUnion('type', [
     runId: RunIdSchema,
     time,
     token: attemptToken,
-    data: TaskCompletedData.omit({ ...notFromSender, reused: true }),
+    // An output nested past what a payload may (events/json-depth.ts) is refused with the message: recorded, it would
+    // leave a run that no read can show. A worker's own runHandler fails such an attempt before it reports.
+    data: TaskCompletedData.omit({ ...notFromSender, reused: true }).refine((d) => !nestsDeeperThan(d.output), {
+      message: tooDeepText('the output'),
+      path: ['output'],
+    }),
   }),
   z.object({
     type: z.literal('task.failed'),
