@@ -11,6 +11,7 @@
  */
 import { positionIn, type Definition } from '../definition/index.js';
 import { TransformError, type Diagnostic } from '../errors/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepText } from '../events/index.js';
 import { jqThread } from './jq-thread.js';
 import { JS_MEMORY_LIMIT, jsSyntaxProblem, jsThread } from './js.js';
 import { ThreadTimeLimit } from './wasm-thread.js';
@@ -108,6 +109,7 @@ export async function runTransform(
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as unknown);
+  if (stdout.length > 2 * MAX_JSON_DEPTH && resultList.some((v) => nestsDeeperThan(v))) throw tooDeep(taskId);
   return { result: resultList[0] ?? null, resultList };
 }
 
@@ -117,6 +119,10 @@ const tooLarge = (taskId: string, what: string) =>
     `its ${what} output is over ${TRANSFORM_OUTPUT_LIMIT.toLocaleString('en-US')} bytes as JSON; reduce it in the program (select, limit, a summary)`,
     { retryable: false, code: 'LF_OUTPUT_TOO_LARGE' },
   );
+
+/** An output nested past what a payload may (events/json-depth.ts): a program builds the same again, so not retried. */
+const tooDeep = (taskId: string) =>
+  new TransformError(taskId, tooDeepText('its output'), { retryable: false, code: 'LF_OUTPUT_TOO_LARGE' });
 
 /**
  * Runs a `js:` script over `input` (its `$`) in QuickJS (js.ts) and returns `{ result }`. An error it throws fails the
@@ -171,7 +177,9 @@ async function runScript(
     });
   }
   if (ran.json.length > TRANSFORM_OUTPUT_LIMIT) throw tooLarge(taskId, 'JavaScript');
-  return { result: JSON.parse(ran.json) as unknown };
+  const result = JSON.parse(ran.json) as unknown;
+  if (ran.json.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(result)) throw tooDeep(taskId);
+  return { result };
 }
 
 /**

@@ -36,6 +36,14 @@ const NESTED_MJS = `export default {
   },
 };
 `;
+const TRANSFORMS = `workflow:
+  id: reshape
+  input:
+    optional: [program]
+  tasks:
+    - { id: by_jq, type: TRANSFORM, optional: true, jq: 'reduce range(0; 299) as $i ([]; [.]) | { deep: . }' }
+    - { id: by_js, type: TRANSFORM, optional: true, js: 'let v = []; for (let i = 0; i < 299; i++) v = [v]; v;' }
+`;
 const SIGNAL = 'workflow:\n  id: hold\n  tasks:\n    - { id: w, type: WAIT, event: go }\n';
 
 /** `depth` arrays, one inside the other, as JSON text. */
@@ -49,6 +57,7 @@ function project(): string {
   writeFileSync(join(dir, 'definitions', 'nested.yaml'), NESTED);
   writeFileSync(join(dir, 'definitions', 'nested.mjs'), NESTED_MJS);
   writeFileSync(join(dir, 'definitions', 'hold.yaml'), SIGNAL);
+  writeFileSync(join(dir, 'definitions', 'reshape.yaml'), TRANSFORMS);
   for (const d of [256, 257, 5_000]) writeFileSync(join(dir, `tree-${d}.json`), `{"tree": ${nested(d)}}`);
   return dir;
 }
@@ -100,6 +109,17 @@ describe('how deep a value may nest, on the embedded store', () => {
         expect((await run(read)).code, read.join(' ')).toBe(0);
     }
     expect((await run(['run', 'definitions/nested.yaml', '--depth', '256'])).code).toBe(0);
+
+    // A TRANSFORM's program building one, in jq and in JavaScript (optional tasks, so neither cancels the other): failed at once.
+    const reshaped = await run(['run', 'definitions/reshape.yaml', '--json']);
+    const transforms = JSON.parse(reshaped.stdout) as View;
+    for (const task of ['by_jq', 'by_js'])
+      expect(transforms.tasks[task], task).toMatchObject({
+        status: 'FAILED',
+        attempts: 1,
+        error: { code: 'LF_OUTPUT_TOO_LARGE' },
+      });
+    expect(reshaped.stdout).toContain(`its output ${TOO_DEEP}`);
 
     // A signal's data past the limit: refused, nothing recorded.
     const held = JSON.parse((await run(['run', 'definitions/hold.yaml', '--json'])).stdout) as { runId: string };
