@@ -14,6 +14,7 @@
  */
 import type { Definition } from '../definition/index.js';
 import { InputError } from '../errors/index.js';
+import { nestsDeeperThan, tooDeepText } from '../events/index.js';
 import { prepareInput } from '../runtime/index.js';
 import { parseEventEnvelope, type TriggerEvent } from './envelope.js';
 import { isTriggered, matchTriggers, type TriggerMatch } from './match.js';
@@ -38,6 +39,8 @@ export function admitEvent(raw: unknown, catalog: TriggerCatalog): Admission {
   const parsed = parseEventEnvelope(raw);
   if (!parsed.ok) return reject('envelope', `not a valid event: ${parsed.problems.join('; ')}`, parsed.problems);
   const { event } = parsed;
+  // First: the schema's check and the triggers' templates below walk the data (events/json-depth.ts).
+  if (nestsDeeperThan(event.data)) return reject('envelope', tooDeepText(`the data of event ${event.id}`));
   const warnings: string[] = [];
   const spec = catalog.eventTypes.get(event.type);
   if (spec) {

@@ -13,7 +13,7 @@ import {
   RunBusyError,
   UnsupportedTaskTypeError,
 } from '../errors/index.js';
-import type { WorkflowStatus } from '../events/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, type WorkflowStatus } from '../events/index.js';
 import { handlersForStartedRun, missingHandlers, type Handlers, type RunView } from '../runtime/index.js';
 import { Engine, type EngineOptions } from '../local/index.js';
 import { assertOwnStart, systemClock } from '../executor/index.js';
@@ -103,6 +103,16 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
   return { store: watched, duplicates };
 }
 
+/**
+ * What a dead letter keeps of a refused event: the event, or, when it nests too deep to be written as text
+ * (events/json-depth.ts; its data is what was refused), its top-level fields that are not objects (id, type, time).
+ */
+function keptOf(raw: unknown): unknown {
+  if (!nestsDeeperThan(raw, MAX_JSON_DEPTH + 1)) return raw;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v === null || typeof v !== 'object'));
+}
+
 export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitResult> {
   const {
     store,
@@ -131,7 +141,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
       stage,
       reason,
       problems,
-      event: raw,
+      event: keptOf(raw),
     });
     return { accepted: false, event: raw, stage, reason, problems, deadLetter };
   }

@@ -14,6 +14,7 @@ import { cli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { spawnLedgerflow, type LedgerflowProcess } from '../helpers/cluster-run.js';
 import { startUiProcess } from '../server/ui-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NESTED = `workflow:
   id: nested
@@ -44,6 +45,16 @@ const TRANSFORMS = `workflow:
     - { id: by_jq, type: TRANSFORM, optional: true, jq: 'reduce range(0; 299) as $i ([]; [.]) | { deep: . }' }
     - { id: by_js, type: TRANSFORM, optional: true, js: 'let v = []; for (let i = 0; i < 299; i++) v = [v]; v;' }
 `;
+const TRIGGERED = `workflow:
+  id: on_thing
+  input:
+    optional: [x]
+  triggers:
+    - event: thing
+      input: { x: "\${event.data.x}" }
+  tasks:
+    - { id: note, type: SET, values: { seen: true } }
+`;
 const SIGNAL = 'workflow:\n  id: hold\n  tasks:\n    - { id: w, type: WAIT, event: go }\n';
 
 /** `depth` arrays, one inside the other, as JSON text. */
@@ -58,6 +69,7 @@ function project(): string {
   writeFileSync(join(dir, 'definitions', 'nested.mjs'), NESTED_MJS);
   writeFileSync(join(dir, 'definitions', 'hold.yaml'), SIGNAL);
   writeFileSync(join(dir, 'definitions', 'reshape.yaml'), TRANSFORMS);
+  writeFileSync(join(dir, 'definitions', 'on-thing.yaml'), TRIGGERED);
   for (const d of [256, 257, 5_000]) writeFileSync(join(dir, `tree-${d}.json`), `{"tree": ${nested(d)}}`);
   return dir;
 }
@@ -201,6 +213,42 @@ describe.skipIf(noNats)('how deep a value may nest, on NATS', () => {
       ['worker', '--nats', c.as('worker'), '--handlers', './definitions/nested.mjs'],
     ]);
   }, 120_000);
+
+  it('an event whose data nests past the limit, published by hand on lf.triggers: dead-lettered with why; the engine goes on', async () => {
+    const dir = project();
+    const engine = spawnLedgerflow('engine', ['engine', '--nats', c.as('engine')], {
+      cwd: dir,
+      markers: join(dir, 'm'),
+    });
+    procs.push(engine);
+    await engine.started();
+    const nats = ['--nats', c.as('engine')];
+    expect((await cli(['deploy', 'definitions/on-thing.yaml', ...nats], { cwd: dir })).code).toBe(0);
+    const nc = await c.connect();
+    for (const [id, depth] of [
+      ['deep-300', 300],
+      ['deep-9000', 9_000],
+    ] as const)
+      nc.publish(
+        'lf.triggers.thing',
+        `{"id":"${id}","type":"thing","time":"2026-12-01T15:00:00.000Z","data":{"x":${nested(depth)}}}`,
+      );
+    await nc.flush();
+    await waitFor('both dead-lettered', () => engine.output().includes('the data of event deep-9000 nests'), {
+      timeout: 20_000,
+      detail: engine.output,
+    });
+    expect(engine.output()).toContain(`the data of event deep-300 ${TOO_DEEP}`);
+    // The CLI refuses one before it publishes; a fine event after them starts its run.
+    const deep = await cli(['emit', 'thing', '--data', `{"x": ${nested(9_000)}}`, ...nats], { cwd: dir });
+    expect(deep.code, deep.stderr).toBe(2);
+    expect(deep.stderr).toContain(TOO_DEEP);
+    const fine = await cli(['emit', 'thing', '--data', '{"x": [[1]]}', '--json', ...nats], { cwd: dir });
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(engine.alive()).toBe(true);
+    const listed = await cli(['list', '--workflow', 'on_thing', '--json', ...nats], { cwd: dir });
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ workflowId: 'on_thing' }]);
+  }, 60_000);
 
   it("refuses a worker's report whose output nests past the limit (the engine's wire schema)", () => {
     const report = (depth: number) => ({

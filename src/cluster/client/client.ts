@@ -5,8 +5,8 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Definition, IdReusePolicy } from '../../definition/index.js';
-import { ApprovalRefusedError, permissionDenied } from '../../errors/index.js';
-import { SETTLED_STATUSES, type WorkflowStatus } from '../../events/index.js';
+import { ApprovalRefusedError, InputError, permissionDenied } from '../../errors/index.js';
+import { nestsDeeperThan, SETTLED_STATUSES, tooDeepText, type WorkflowStatus } from '../../events/index.js';
 import { RunCommits, type RetryOptions } from '../../executor/index.js';
 import { JetStreamEventStore, type JetStreamStoreOptions, jetstream, jetstreamManager } from '../../store/index.js';
 import { withDataKeys } from '../../encryption/index.js';
@@ -277,6 +277,8 @@ export class ClusterClient {
     event: TriggerEvent,
     opts: { waitMs?: number } = {},
   ): Promise<{ verdict: TriggerVerdict | null; duplicate: boolean }> {
+    // Refused here as the engines would refuse it (events/json-depth.ts), before its text is made to publish.
+    if (nestsDeeperThan(event.data)) throw new InputError(tooDeepText(`the data of event ${event.id}`));
     const { js } = await this.conn();
     const nc = await this.store.connection();
     return publishEvent(js, nc, event, opts);
