@@ -27,7 +27,7 @@ export function nestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): b
   return false;
 }
 
-/** What a refusal says of a payload nested too deep: `place` is what it is (`input "x"`, `the output of task t`). */
+/** What a refusal says of a payload nested too deep: `place` is what it is (`input x`, `the output of task t`). */
 export function tooDeepText(place: string, max: number = MAX_JSON_DEPTH): string {
   return `${place} nests objects and arrays more than ${max} levels deep; flatten it, or carry the deep part as a JSON string`;
 }

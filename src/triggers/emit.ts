@@ -104,8 +104,9 @@ function watchStarts(store: EventStore): { store: EventStore; duplicates: Set<st
 }
 
 /**
- * What a dead letter keeps of a refused event: the event, or, when it nests too deep to be written as text
- * (events/json-depth.ts; its data is what was refused), its top-level fields that are not objects (id, type, time).
+ * What a dead letter keeps of a refused event, and what the refusal gives back (`emit --json`, the dashboard): the
+ * event, or, when it nests too deep to be written as text (events/json-depth.ts; its data is what was refused), its
+ * top-level fields that are not objects (id, type, time).
  */
 function keptOf(raw: unknown): unknown {
   if (!nestsDeeperThan(raw, MAX_JSON_DEPTH + 1)) return raw;
@@ -136,14 +137,15 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
   });
   if (!admission.accepted) {
     const { stage, reason, problems } = admission;
+    const event = keptOf(raw);
     const deadLetter = await deadLetters.put({
       deadLetteredAt: new Date(clock.now()).toISOString(),
       stage,
       reason,
       problems,
-      event: keptOf(raw),
+      event,
     });
-    return { accepted: false, event: raw, stage, reason, problems, deadLetter };
+    return { accepted: false, event, stage, reason, problems, deadLetter };
   }
 
   // Everything that could refuse a start is checked for every match first: either all runs start or none.

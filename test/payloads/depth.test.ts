@@ -6,7 +6,7 @@
  * carrying one is refused by the engine's wire schema. Before, a 4,000-deep input was recorded and left a run whose
  * `history`, `status --yaml` and `replay` died of a stack overflow; 5,000 levels were a 500.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputMessage } from '../../src/cluster/index.js';
@@ -132,6 +132,29 @@ describe('how deep a value may nest, on the embedded store', () => {
         error: { code: 'LF_OUTPUT_TOO_LARGE' },
       });
     expect(reshaped.stdout).toContain(`its output ${TOO_DEEP}`);
+
+    // An event whose data nests past the limit, even one too deep to write as text: refused (exit 2), dead-lettered
+    // naming it and kept without its data; nothing started.
+    for (const d of [300, 9_000]) {
+      const ev = await run(['emit', 'thing', '--data', `{"x": ${nested(d)}}`, '--json']);
+      expect(ev.code, ev.stderr).toBe(2);
+      expect(ev.stderr).toContain(`nests objects and arrays more than 256 levels deep`);
+    }
+    const letters = readFileSync(
+      join(dir, 'store', 'dead-letter', readdirSync(join(dir, 'store', 'dead-letter'))[0]!),
+      'utf8',
+    )
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string; event: Record<string, unknown> });
+    expect(letters).toHaveLength(2);
+    for (const l of letters) {
+      expect(l.reason).toMatch(/^the data of event \S+ nests/);
+      expect(l.reason).toContain(TOO_DEEP);
+      expect(l.event).toMatchObject({ type: 'thing' });
+      expect(l.event.data).toBeUndefined();
+    }
+    expect(JSON.parse((await run(['list', '--workflow', 'on_thing', '--json'])).stdout)).toEqual([]);
 
     // A signal's data past the limit: refused, nothing recorded.
     const held = JSON.parse((await run(['run', 'definitions/hold.yaml', '--json'])).stdout) as { runId: string };

@@ -155,7 +155,7 @@ export async function emitCmd(
     if (opts.json)
       io.out(
         json({
-          event,
+          event: result.event, // what the dead letter kept: without its data when too deep to print
           accepted: false,
           duplicate: false,
           runs: [],
