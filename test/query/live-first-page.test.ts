@@ -69,14 +69,16 @@ describe('a live file run index answers its first page before its records are bu
     expect(after.runs.map((r) => r.runId)).toEqual(first.runs.map((r) => r.runId));
     expect(after.runs).toEqual(first.runs);
     expect(after.total).toBe(RUNS);
-    expect(listing).toHaveBeenCalledTimes(1); // the one build, let go
-    // From the records held now: a filtered query (which the cache's end never answers) needs no new look.
-    const calls = listing.mock.calls.length;
+    // A filtered query (which the cache's end never answers) is answered from the records: the one build, let go. The
+    // page above may come from the cache's end again if the build has not reached its listing yet (a loaded machine),
+    // so the listing is counted after this query, which waits for the build: once in all, no new look.
     const failed = await index.query({ status: 'FAILED', limit: 50 });
     expect(failed.runs.map((r) => r.runId).sort()).toEqual(
       [...Array(RUNS).keys()].filter((i) => i % 10 === 0).map(idOf),
     );
-    expect(listing.mock.calls.length).toBe(calls);
+    expect(listing).toHaveBeenCalledTimes(1);
+    await index.query({ status: 'FAILED', limit: 50 });
+    expect(listing).toHaveBeenCalledTimes(1);
   });
 
   it('a run made after the cache was written is on the first page too (read from its log)', async () => {
