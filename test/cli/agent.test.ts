@@ -43,6 +43,20 @@ const once = async (dir: string, extra: string[] = []) => {
   return JSON.parse(r.stdout) as { written: string[]; recorded: string[]; rejected: string[] };
 };
 
+/** The docs' run started, and its task file once an agent pass (`--once`) has written it. */
+async function runToItsTaskFile(dir: string) {
+  const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+  const task = await waitFor(
+    'the task file',
+    async () => {
+      await once(dir);
+      return taskFile(dir);
+    },
+    { timeout: 20_000, detail: run.output },
+  );
+  return { run, task };
+}
+
 describe('ledgerflow agent (docs/agents.md)', () => {
   it('runs the quick start: the agent writes the task file, the shell script answers it, the run completes with its output', async () => {
     const dir = agentProject();
@@ -132,15 +146,7 @@ describe('ledgerflow agent (docs/agents.md)', () => {
   it('refuses a result that is not YAML, one over 1 MiB, one that is not a result and a link, each with a clear reason, and records none of them', async () => {
     const dir = agentProject();
     expect(await once(dir)).toEqual({ written: [], recorded: [], rejected: [] });
-    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
-    const task = await waitFor(
-      'the task file',
-      async () => {
-        await once(dir);
-        return taskFile(dir);
-      },
-      { timeout: 20_000, detail: run.output },
-    );
+    const { run, task } = await runToItsTaskFile(dir);
     const stem = task.name.slice('task-'.length);
     const refused = async (text: string) => {
       writeResult(dir, stem, text);
@@ -186,15 +192,7 @@ describe('ledgerflow agent (docs/agents.md)', () => {
   it("fails the attempt, not retried, when a result's output nests deeper than a payload may (docs/language.md#how-deep-a-value-may-nest)", async () => {
     const dir = agentProject();
     await once(dir); // the agent's queue declared: the run hands it the attempt
-    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
-    const task = await waitFor(
-      'the task file',
-      async () => {
-        await once(dir);
-        return taskFile(dir);
-      },
-      { timeout: 20_000, detail: run.output },
-    );
+    const { run, task } = await runToItsTaskFile(dir);
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     writeResult(
       dir,
