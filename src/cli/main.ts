@@ -42,7 +42,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Not a top-level await: this module is the entry of a CommonJS bundle (scripts/build-cli.mjs).
-void main(process.argv.slice(2)).then((code) => {
-  // Exit explicitly: a handler that ignores its AbortSignal must not keep a settled run's process alive.
-  process.stdout.write('', () => process.exit(code));
+void main(process.argv.slice(2)).then(async (code) => {
+  // Exit explicitly: a handler that ignores its AbortSignal must not keep a settled run's process alive. But only once
+  // both streams have handed over what was written: to a pipe, what passes its 64 KiB buffer is still queued here, and
+  // exiting at once cut `validate`'s errors (`2>&1 | less`) at 65,536 bytes.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
 });
+
+/** Resolves once everything written to the stream before has been handed to the system. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
