@@ -7,6 +7,7 @@ import { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
 
 export { ERROR_CODES, ERROR_KINDS, kindOf, type ErrorCode, type ErrorKind } from './codes.js';
 export { errorMessage } from './message.js';
+export { clippedValue, quoteNames, quoteValue, someNames } from './quote.js';
 export { permissionDenied } from './permission.js';
 export { NATS_RETRY_AFTER_S, natsFailure } from './nats.js';
 export { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { ID_REUSE_POLICIES, type IdReusePolicy } from '../definition/index.js';
-import { RunIdTakenError, UsageError } from '../errors/index.js';
+import { RunIdTakenError, UsageError, clippedValue, quoteValue } from '../errors/index.js';
 import { SETTLED_STATUSES, type WorkflowStatus } from '../events/index.js';
 import type { EventStore } from '../store/index.js';
 
@@ -41,8 +41,8 @@ export const IdReuseSchema = z.enum(ID_REUSE_POLICIES, { error: `expected one of
 export function checkCallerRunId(id: unknown, what = 'run id'): string {
   const r = CallerRunIdSchema.safeParse(id);
   if (r.success) return r.data;
-  throw new UsageError(`invalid ${what} ${JSON.stringify(id)}: ${r.error.issues[0]?.message ?? CALLER_ID_FIX}`, {
-    runId: typeof id === 'string' ? id : String(id),
+  throw new UsageError(`invalid ${what} ${quoteValue(id)}: ${r.error.issues[0]?.message ?? CALLER_ID_FIX}`, {
+    runId: clippedValue(id),
   });
 }
 
@@ -51,8 +51,8 @@ export function checkIdReuse(value: unknown, what = 'id reuse policy'): IdReuseP
   if (value === undefined) return undefined;
   const r = IdReuseSchema.safeParse(value);
   if (r.success) return r.data;
-  throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: expected one of ${ID_REUSE_POLICIES.join(', ')}`, {
-    value: String(value),
+  throw new UsageError(`invalid ${what} ${quoteValue(value)}: expected one of ${ID_REUSE_POLICIES.join(', ')}`, {
+    value: clippedValue(value),
   });
 }
 

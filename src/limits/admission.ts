@@ -9,7 +9,7 @@
  * (admission-batch.ts takes it once for every decision waiting in a process).
  */
 import { DEFAULT_PRIORITY, MAX_PRIORITY, type Definition, type OnLimit } from '../definition/index.js';
-import { UsageError } from '../errors/index.js';
+import { UsageError, clippedValue, quoteValue } from '../errors/index.js';
 import { canonicalJson, resolveTemplate } from '../expressions/index.js';
 import { SETTLED_STATUSES, type PendingEvent } from '../events/index.js';
 import { applyEvent, envelopeOf, foldEvents } from '../runtime/index.js';
@@ -47,8 +47,8 @@ export function checkPriority(value: unknown, what = 'priority'): number | undef
   const n = typeof value === 'string' && /^\d{1,2}$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_PRIORITY) return n;
   throw new UsageError(
-    `invalid ${what} ${JSON.stringify(value)}: expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`,
-    { option: what, value: String(value) },
+    `invalid ${what} ${quoteValue(value)}: expected a whole number from 0 to ${MAX_PRIORITY} (higher is admitted first)`,
+    { option: what, value: clippedValue(value) },
   );
 }
 

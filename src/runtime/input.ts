@@ -4,7 +4,7 @@
  * to the declared type.
  */
 import type { Definition, InputDecl, JsonValue } from '../definition/index.js';
-import { InputError } from '../errors/index.js';
+import { InputError, quoteNames, quoteValue, someNames } from '../errors/index.js';
 import { nestsDeeperThan, tooDeepText } from '../events/index.js';
 
 /** An input nested deeper than a payload may (events/json-depth.ts), refused before anything prints or records it. */
@@ -14,7 +14,7 @@ function tooDeep(name: string): InputError {
 
 function convert(decl: InputDecl, value: unknown, fromString: boolean): unknown {
   const bad = (expected: string) =>
-    new InputError(`input ${decl.name} must be ${expected}, got ${JSON.stringify(value)}`, {
+    new InputError(`input ${decl.name} must be ${expected}, got ${quoteValue(value)}`, {
       input: decl.name,
       expected,
     });
@@ -60,8 +60,8 @@ export function prepareInput(
   const unknown = Object.keys(raw).filter((k) => !declared.has(k));
   if (unknown.length > 0) {
     throw new InputError(
-      `unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')} for workflow ${def.id}; declared inputs: ${names}`,
-      { unknown, declared: def.inputs.map((d) => d.name) },
+      `unknown input${unknown.length > 1 ? 's' : ''} ${quoteNames(unknown)} for workflow ${def.id}; declared inputs: ${names}`,
+      { unknown: someNames(unknown), unknownCount: unknown.length, declared: def.inputs.map((d) => d.name) },
     );
   }
   const out: Record<string, JsonValue> = {};

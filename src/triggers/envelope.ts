@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from '../definition/index.js';
+import { clippedValue, quoteNames } from '../errors/index.js';
 import type { ScopeEvent } from '../expressions/index.js';
 
 /** A message for a present but wrong value; a missing one keeps zod's own (reported as "missing (required)"). */
@@ -30,23 +31,37 @@ export const EventEnvelopeIn = z.object({
 });
 export type TriggerEvent = z.infer<typeof EventEnvelopeIn> & ScopeEvent;
 
-/** `data.engagement.visits`, `data.tags[0]` */
+/** `data.engagement.visits`, `data.tags[0]`; a key of the sender's past 60 characters cut (clippedValue). */
 function issuePath(path: readonly PropertyKey[]): string {
   return path
-    .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`))
+    .map((seg, i) =>
+      typeof seg === 'number' ? `[${seg}]` : i === 0 ? clippedValue(String(seg)) : `.${clippedValue(String(seg))}`,
+    )
     .join('');
 }
 
+/**
+ * Problems listed, at most: the rest counted in a last line. An event's data is the sender's, so it may fail its
+ * schema a million ways at once (an array of wrong items, a object of unknown keys); the refusal, the dead letter and
+ * the HTTP answer say what is wrong without growing with it.
+ */
+const PROBLEMS_LISTED = 20;
+
 /** One line per zod issue, each naming the field: "data.revenue: expected number, received string". */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
-  return issues.map((issue) => {
+  const lines = issues.slice(0, PROBLEMS_LISTED).map((issue) => {
     const where = issuePath([...prefix, ...issue.path]) || '(event)';
     const message =
       issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
         ? 'missing (required)'
-        : issue.message.replace(/^Invalid input: /, '');
+        : issue.code === 'unrecognized_keys'
+          ? `Unrecognized key${issue.keys.length === 1 ? '' : 's'}: ${quoteNames(issue.keys)}`
+          : issue.message.replace(/^Invalid input: /, '');
     return `${where}: ${message}`;
   });
+  const more = issues.length - lines.length;
+  if (more > 0) lines.push(`and ${more.toLocaleString('en-US')} more problem${more === 1 ? '' : 's'}`);
+  return lines;
 }
 
 export function parseEventEnvelope(
