@@ -42,7 +42,7 @@ function issuePath(path: readonly PropertyKey[]): string {
 
 /**
  * Problems listed, at most: the rest counted in a last line. An event's data is the sender's, so it may fail its
- * schema a million ways at once (an array of wrong items, a object of unknown keys); the refusal, the dead letter and
+ * schema a million ways at once (an array of wrong items, an object of unknown keys); the refusal, the dead letter and
  * the HTTP answer say what is wrong without growing with it.
  */
 const PROBLEMS_LISTED = 20;

@@ -91,6 +91,9 @@ describe('a refusal that does not grow with what it refuses, on the embedded sto
     );
     const object = await run(['start', 'wide', '--input-file', 'object-count.json']);
     expect(object.stderr.trim()).toBe('error: input count must be a number, got an object of 3 keys');
+    // A value short enough is quoted as it is.
+    const small = await run(['start', 'wide', '--input', '{"count": {"a": [1, 2]}}']);
+    expect(small.stderr.trim()).toBe('error: input count must be a number, got {"a":[1,2]}');
     expect(JSON.parse((await run(['list', '--json'])).stdout)).toEqual([]);
   }, 60_000);
 
