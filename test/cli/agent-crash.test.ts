@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, afterEach } from 'vitest';
-import { cli } from '../helpers/cli.js';
 import {
   agentProject,
   events,
@@ -18,8 +17,9 @@ import {
   outcomes,
   spawnIn,
   stop,
-  taskFile,
   stopSpawned,
+  agentOnce,
+  runToItsTaskFile,
 } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -30,27 +30,13 @@ afterAll(async () => {
   expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(4);
 });
 
-const once = async (dir: string) => {
-  const r = await cli(['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--once', '--json'], {
-    cwd: dir,
-  });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { written: string[]; recorded: string[]; rejected: string[] };
-};
+const once = agentOnce;
 
 describe('ledgerflow agent after kill -9', () => {
   it('moves a result recorded before the kill to done/ without recording it again, whether none or one of its files had moved', async () => {
     const dir = agentProject();
     await once(dir);
-    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
-    const task = await waitFor(
-      'the task file',
-      async () => {
-        await once(dir);
-        return taskFile(dir);
-      },
-      { timeout: 20_000, detail: run.output },
-    );
+    const { run, task } = await runToItsTaskFile(dir);
     execFileSync('sh', ['agent.sh'], { cwd: dir });
     const stem = task.name.slice('task-'.length);
     expect((await once(dir)).recorded).toHaveLength(1);
@@ -78,15 +64,7 @@ describe('ledgerflow agent after kill -9', () => {
   it("holds the attempt for the agent again, not restarted, when the process running the run is killed and the run resumed: the agent's result is still recorded", async () => {
     const dir = agentProject();
     await once(dir);
-    const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
-    const task = await waitFor(
-      'the task file',
-      async () => {
-        await once(dir);
-        return taskFile(dir);
-      },
-      { timeout: 20_000, detail: run.output },
-    );
+    const { run, task } = await runToItsTaskFile(dir);
     await stop(run, 'SIGKILL');
     const resumed = spawnIn(dir, ['resume', task.runId]);
     await waitFor(

@@ -23,6 +23,8 @@ import {
   taskFile,
   writeResult,
   stopSpawned,
+  agentOnce,
+  runToItsTaskFile,
 } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -34,28 +36,7 @@ afterAll(async () => {
   expect(await everyAgentRunReplays()).toBeGreaterThanOrEqual(8);
 });
 
-const once = async (dir: string, extra: string[] = []) => {
-  const r = await cli(
-    ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--once', '--json', ...extra],
-    { cwd: dir },
-  );
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { written: string[]; recorded: string[]; rejected: string[] };
-};
-
-/** The docs' run started, and its task file once an agent pass (`--once`) has written it. */
-async function runToItsTaskFile(dir: string) {
-  const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
-  const task = await waitFor(
-    'the task file',
-    async () => {
-      await once(dir);
-      return taskFile(dir);
-    },
-    { timeout: 20_000, detail: run.output },
-  );
-  return { run, task };
-}
+const once = agentOnce;
 
 describe('ledgerflow agent (docs/agents.md)', () => {
   it('runs the quick start: the agent writes the task file, the shell script answers it, the run completes with its output', async () => {

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import { FileEventStore } from '../../src/store/index.js';
 import type { EventEnvelope } from '../../src/events/index.js';
-import { ROOT, spawnCli, tempDir } from './cli.js';
+import { expect } from 'vitest';
+import { ROOT, cli, spawnCli, tempDir } from './cli.js';
 import { waitFor } from './wait.js';
 
 /** The fenced blocks of docs/agents.md of a language, in order: the tests use what the docs show, not a copy. */
@@ -164,4 +165,28 @@ export async function startAgent(dir: string, extra: string[] = []): Promise<Pro
 export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   await p.exited;
+}
+
+/** One pass of the docs' agent (`ledgerflow agent … --once --json`), which must exit 0: what it wrote, recorded and rejected. */
+export async function agentOnce(dir: string, extra: string[] = []) {
+  const r = await cli(
+    ['agent', '--inbox', '1N.3OX', '--outbox', '0UT.3OX', '--queue', 'agents', '--once', '--json', ...extra],
+    { cwd: dir },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { written: string[]; recorded: string[]; rejected: string[] };
+}
+
+/** The docs' run started, and its task file once an agent pass (`--once`) has written it. */
+export async function runToItsTaskFile(dir: string) {
+  const run = spawnIn(dir, ['run', 'inventory-check.yaml', '--folder', join(dir, 'data')]);
+  const task = await waitFor(
+    'the task file',
+    async () => {
+      await agentOnce(dir);
+      return taskFile(dir);
+    },
+    { timeout: 20_000, detail: run.output },
+  );
+  return { run, task };
 }
