@@ -9,6 +9,7 @@ import { retryDelayAfter } from './backoff.js';
 import type { ItemState, RunContext } from './context.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { bodyDef, mapFailure, mapResults, resolveItems, startItems, withItem } from './map.js';
+import { replaceItem } from './item-list.js';
 import { scopeOf } from './scope.js';
 import { attemptError, nowOf, stamped, withoutItemTimers, type ActionKit } from './action-kit.js';
 
@@ -54,8 +55,12 @@ export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit
       const i = event.item!;
       const now = nowOf(context, event);
       const { restarts: _previous, ...before } = state(context, p.task).items![i]!;
-      const items = state(context, p.task).items!.slice();
-      items[i] = { ...before, status: 'IN_PROGRESS', attempts: event.attempt!, startedAt: before.startedAt ?? now };
+      const items = replaceItem(state(context, p.task).items!, i, {
+        ...before,
+        status: 'IN_PROGRESS',
+        attempts: event.attempt!,
+        startedAt: before.startedAt ?? now,
+      });
       return {
         tasks: putTask(context, p.task, { ...state(context, p.task), items }),
         timers: itemTimeout(context, p.task, i, event.attempt!, now),

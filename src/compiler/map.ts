@@ -10,11 +10,13 @@ import { forkFailure, resolveBranchItems } from './fork-dynamic.js';
 import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { ItemState, TaskState, TaskStatus } from './context.js';
+import { failedOf, inFlightOf, ItemEdit, itemCounts, newItemList } from './item-list.js';
+
+export { allItemsSettled } from './item-list.js';
 import type { ImplementationEvent } from './implementation-args.js';
 import type { Scope } from '../expressions/index.js';
 
 const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
-const IN_FLIGHT: ReadonlySet<TaskStatus> = new Set(['SCHEDULED', 'IN_PROGRESS', 'RETRYING']);
 
 /** The item an event names, when the event is about an item of this MAP's current instance. */
 export function eventItem(t: TaskState, event: ImplementationEvent): ItemState | undefined {
@@ -27,37 +29,26 @@ function toleratedFailures(map: MapTask): number {
   return map.optional ? Infinity : (map.tolerateFailures ?? 0);
 }
 
-const failedCount = (items: readonly ItemState[]) => {
-  let n = 0;
-  for (const it of items) if (it.status === 'FAILED' || it.status === 'TIMED_OUT') n++;
-  return n;
-};
-
-/** Whether the MAP is done with its items: none left to run or in flight. */
-export function allItemsSettled(items: readonly ItemState[]): boolean {
-  // From the end: items start in order, so one still waiting or at work is found among the last ones.
-  for (let i = items.length - 1; i >= 0; i--) if (!SETTLED.has(items[i]!.status)) return false;
-  return true;
-}
-
 /** Whether a MAP whose items have all settled failed: its items were not a list, or more failed than it tolerates. */
 export function mapFailedNow(map: MapTask, t: TaskState): boolean {
   if (t.error !== null) return true;
-  return failedCount(t.items ?? []) > toleratedFailures(map);
+  return failedOf(itemCounts(t.items ?? [])) > toleratedFailures(map);
 }
 
 /** The items a MAP starts with: the first max_concurrency SCHEDULED, the rest PENDING. */
 export function startItems(map: MapTask, values: readonly unknown[]): ItemState[] {
   const slots = map.maxConcurrency ?? Infinity;
-  return values.map((value, i) => ({
-    value,
-    status: i < slots ? 'SCHEDULED' : 'PENDING',
-    attempts: 0,
-    startedAt: null,
-    completedAt: null,
-    output: null,
-    error: null,
-  }));
+  return newItemList(
+    values.map((value, i) => ({
+      value,
+      status: i < slots ? 'SCHEDULED' : 'PENDING',
+      attempts: 0,
+      startedAt: null,
+      completedAt: null,
+      output: null,
+      error: null,
+    })),
+  );
 }
 
 /** What `items` resolves to: the list, or the error that fails the MAP (naming the type it got). */
@@ -84,26 +75,25 @@ export function resolveItems(map: MapTask, scope: Scope): { values: unknown[] } 
 
 /**
  * The items with item `i` replaced, then slots handed on: a settled item frees one for the first PENDING item, and once
- * the MAP has failed every PENDING item is SKIPPED instead. One copy of the list per event.
+ * the MAP has failed every PENDING item is SKIPPED instead. One copy of the list per event, and no scan of it: the
+ * failures, the slots in flight and the first PENDING item come from the list's counts (itemCounts).
  */
 export function withItem(map: MapTask, items: readonly ItemState[], i: number, item: ItemState): ItemState[] {
-  const out = items.slice();
-  out[i] = item;
-  if (!SETTLED.has(item.status)) return out;
-  if (failedCount(out) > toleratedFailures(map)) {
-    for (let j = 0; j < out.length; j++) if (out[j]!.status === 'PENDING') out[j] = { ...out[j]!, status: 'SKIPPED' };
-    return out;
+  const edit = new ItemEdit(items);
+  edit.set(i, item);
+  if (!SETTLED.has(item.status)) return edit.done();
+  if (failedOf(edit.counts()) > toleratedFailures(map)) {
+    for (let j = edit.nextPending(); j < edit.length; j++)
+      if (edit.get(j).status === 'PENDING') edit.set(j, { ...edit.get(j), status: 'SKIPPED' });
+    return edit.done();
   }
-  let inFlight = 0;
-  for (const it of out) if (IN_FLIGHT.has(it.status)) inFlight++;
   const slots = map.maxConcurrency ?? Infinity;
-  for (let j = 0; j < out.length && inFlight < slots; j++) {
-    if (out[j]!.status === 'PENDING') {
-      out[j] = { ...out[j]!, status: 'SCHEDULED' };
-      inFlight++;
-    }
+  while (inFlightOf(edit.counts()) < slots) {
+    const j = edit.nextPending();
+    if (j === edit.length) break;
+    edit.set(j, { ...edit.get(j), status: 'SCHEDULED' });
   }
-  return out;
+  return edit.done();
 }
 
 /** The MAP's output: each item's output in item order, null for an item that did not complete. */

@@ -4,7 +4,7 @@
  * so a handler that never settles would otherwise look like a hung command. Every so often (LEDGERFLOW_WAIT_NOTICE,
  * default 30s) one line per attempt still running: its task, attempt, how long it has run, and its timeout (if any).
  */
-import { instanceKey } from '../compiler/index.js';
+import { instanceKey, itemsUnderWay } from '../compiler/index.js';
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -42,19 +42,21 @@ export class InFlightNotices {
     const running = new Set<string>();
     if (after.status === 'active') {
       for (const [task, t] of Object.entries(ctx.tasks)) {
-        const instances = t.items
-          ? t.items.map((it, item) => ({
-              status: it.status,
-              attempt: it.attempts,
-              instance: instanceKey({ task, ...(t.iteration !== undefined ? { iteration: t.iteration } : {}), item }),
-            }))
-          : [
-              {
-                status: t.status,
-                attempt: t.attempts,
-                instance: instanceKey({ task, ...(t.iteration !== undefined ? { iteration: t.iteration } : {}) }),
-              },
-            ];
+        const iteration = t.iteration !== undefined ? { iteration: t.iteration } : {};
+        const instances: { status: string; attempt: number; instance: string }[] = [];
+        if (t.items) {
+          // Only the items that may be under way: a MAP of thousands has a few dozen there (compiler/map.ts).
+          const { from, to } = itemsUnderWay(t.items);
+          for (let item = from; item < to; item++) {
+            const it = t.items[item]!;
+            if (it.status === 'IN_PROGRESS')
+              instances.push({
+                status: it.status,
+                attempt: it.attempts,
+                instance: instanceKey({ task, ...iteration, item }),
+              });
+          }
+        } else instances.push({ status: t.status, attempt: t.attempts, instance: instanceKey({ task, ...iteration }) });
         for (const i of instances) {
           if (i.status !== 'IN_PROGRESS') continue;
           const key = `${ctx.runId}/${i.instance}/${i.attempt}`;

@@ -4,7 +4,14 @@
  * live driver and the engines sharing work over NATS both use it.
  */
 import { BlobNotLoadedError } from '../errors/index.js';
-import { iso, underWayWithStatus, type CompiledWorkflow, type RunReuse } from '../compiler/index.js';
+import {
+  iso,
+  itemsUnderWay,
+  someItemIn,
+  underWayWithStatus,
+  type CompiledWorkflow,
+  type RunReuse,
+} from '../compiler/index.js';
 import { markBuiltByFold, type EventEnvelope, type PendingEvent } from '../events/index.js';
 import { applyEvent, recordedState, rejectionReason, type RunSnapshot } from './fold.js';
 import { isMapTask, taskGates } from './task-gates.js';
@@ -149,7 +156,9 @@ export function prepareCommit(
   for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
     const { items, iteration } = tasks[task]!;
     if (!items || gates.has(task)) continue;
-    for (let item = 0; item < items.length; item++) {
+    // Only where a SCHEDULED item can be (compiler/item-list.ts): a few dozen of a MAP of thousands.
+    const { from, to } = itemsUnderWay(items);
+    for (let item = from; item < to; item++) {
       if (items[item]!.status !== 'SCHEDULED') continue;
       const attempt = items[item]!.attempts + 1;
       f.add({
@@ -173,7 +182,7 @@ export function hasStartable(compiled: CompiledWorkflow, snap: RunSnapshot): boo
     if (!gates.has(task) || isMapTask(compiled, task)) return true;
   }
   return underWayWithStatus(tasks, IN_PROGRESS).some(
-    (task) => !gates.has(task) && tasks[task]!.items?.some((i) => i.status === 'SCHEDULED') === true,
+    (task) => !gates.has(task) && tasks[task]!.items !== undefined && someItemIn(tasks[task]!.items!, SCHEDULED),
   );
 }
 

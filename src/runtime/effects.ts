@@ -16,6 +16,7 @@ import {
   instanceState,
   isHeld,
   iso,
+  itemsUnderWay,
   RUN_TIMEOUT_TIMER_ID,
   scopeOf,
   underWayWithStatus,
@@ -71,7 +72,8 @@ function attemptsWanted(ctx: RunContext): WantedAttempt[] {
     if (t.items) {
       // A mapping MAP wants its items in progress, not an attempt of its own.
       const items = t.items;
-      for (let i = 0; i < items.length; i++) {
+      const { from, to } = itemsUnderWay(items);
+      for (let i = from; i < to; i++) {
         const it = items[i]!;
         if (it.status !== 'IN_PROGRESS') continue;
         const itemRef: InstanceRef = { ...ref, item: i };

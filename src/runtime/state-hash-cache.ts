@@ -20,7 +20,14 @@
  * (chunk-hash.ts).
  */
 // fold.ts's RunSnapshot is this type; named from the compiler so fold.ts and this cache do not import each other.
-import { tableOf, valueChunks, type FoldSnapshot as RunSnapshot } from '../compiler/index.js';
+import {
+  ITEM_CHUNK,
+  itemChunkDerived,
+  tableOf,
+  valueChunks,
+  type FoldSnapshot as RunSnapshot,
+  type ItemState,
+} from '../compiler/index.js';
 
 let enabled = true;
 
@@ -178,24 +185,13 @@ export function quoted(name: string): string {
 }
 
 /**
- * The digest of a chunk of a MAP's items (fold.ts itemsText), remembered by the chunk's first item while the chunk's
- * items are the very same objects: an event changes one item, so every other chunk's digest is reused.
+ * The digest of a chunk of a MAP's items (state-hash.ts itemsText), kept with the list and carried to the lists each
+ * event makes from it (compiler/map.ts itemChunkDerived): an event changes one item, so every other chunk's digest is
+ * reused, and no item of those chunks is looked at.
  */
-let itemChunks = new WeakMap<object, { items: readonly object[]; digest: string }>();
-export function rememberedItemChunkDigest<T extends object>(
-  items: readonly T[],
-  start: number,
-  end: number,
-  digestOf: () => string,
-): string {
+export function rememberedItemChunkDigest(items: readonly ItemState[], start: number, digestOf: () => string): string {
   if (!enabled) return digestOf();
-  const known = itemChunks.get(items[start]!);
-  let same = known !== undefined && known.items.length === end - start;
-  for (let i = start; same && i < end; i++) same = known!.items[i - start] === items[i];
-  if (same) return known!.digest;
-  const digest = digestOf();
-  itemChunks.set(items[start]!, { items: items.slice(start, end), digest });
-  return digest;
+  return itemChunkDerived(items, start / ITEM_CHUNK, digestOf);
 }
 
 /**
@@ -219,7 +215,6 @@ export function rememberedDigest(text: string, digestOf: (text: string) => strin
 
 export function clearStateHashCache(): void {
   digests.clear();
-  itemChunks = new WeakMap();
   resetStateTries();
   lastOrder = [];
   lastSorted = [];

@@ -28,7 +28,7 @@
  */
 import { sha256, sha256Hex } from '../digest/index.js';
 import type { FoldSnapshot as RunSnapshot, RegionState, Shape, TaskState } from '../compiler/index.js';
-import { tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
+import { ITEM_CHUNK, tableOf, valueChunks, VECTOR_CHUNK } from '../compiler/index.js';
 import { chunkHashes, digestLine, quotedDigest, type EntryWriter } from './chunk-hash.js';
 import {
   quoted,
@@ -219,15 +219,14 @@ function quotedTaskText(quotedId: string, t: TaskState): string {
  * A MAP's items in the state text: per chunk of ITEM_CHUNK items, the first 16 hex digits of sha256
  * over the chunk's `[status,attempts],...`, quoted, comma-separated. Hashing every item's text per
  * event made a 1,000-item MAP's checked replay spend most of its time in sha256; an event changes one
- * item and the list is copied, but the other items are the same objects, so a chunk whose items are
- * all the same objects as before has the same digest, remembered (by its first item).
+ * item, so every other chunk's digest is the list's before it: kept with the list and carried to the
+ * next (compiler/item-list.ts itemChunkDerived), without looking at those chunks' items again.
  */
-const ITEM_CHUNK = 64;
 function itemsText(items: NonNullable<TaskState['items']>): string {
   let text = '';
   for (let start = 0; start < items.length; start += ITEM_CHUNK) {
     const end = Math.min(items.length, start + ITEM_CHUNK);
-    const digest = rememberedItemChunkDigest(items, start, end, () => {
+    const digest = rememberedItemChunkDigest(items, start, () => {
       let chunk = '';
       for (let i = start; i < end; i++)
         chunk += `${i > start ? ',' : ''}[${quoted(items[i]!.status)},${items[i]!.attempts}]`;

@@ -13,6 +13,7 @@ import {
   durationText,
   instanceFields,
   instanceKey,
+  itemsUnderWay,
   underWayWithStatus,
   type CompiledWorkflow,
   type GatePart,
@@ -85,7 +86,8 @@ export function attemptsWaiting(compiled: CompiledWorkflow, ctx: RunContext): Wa
     const items = tasks[task]!.items;
     if (!gate || !items) continue;
     const iteration = tasks[task]!.iteration;
-    for (let i = 0; i < items.length; i++) {
+    const { from, to } = itemsUnderWay(items);
+    for (let i = from; i < to; i++) {
       if (items[i]!.status !== 'SCHEDULED') continue;
       const ref: InstanceRef = iteration === undefined ? { task, item: i } : { task, iteration, item: i };
       out.push({ key: instanceKey(ref), ref, attempt: items[i]!.attempts + 1, gate });
@@ -181,11 +183,11 @@ export function slotsFreed(
       if (!gates.has(task)) continue;
       const t = tasks[task]!;
       const it = t.iteration !== undefined ? { iteration: t.iteration } : {};
-      if (t.items)
-        t.items.forEach((item, i) => {
-          if (item.status === 'IN_PROGRESS') add({ task, ...it, item: i }, item.attempts);
-        });
-      else if (!isMapTask(compiled, task)) add({ task, ...it }, t.attempts);
+      if (t.items) {
+        const { from, to } = itemsUnderWay(t.items);
+        for (let i = from; i < to; i++)
+          if (t.items[i]!.status === 'IN_PROGRESS') add({ task, ...it, item: i }, t.items[i]!.attempts);
+      } else if (!isMapTask(compiled, task)) add({ task, ...it }, t.attempts);
     }
   }
   for (const ev of events) {

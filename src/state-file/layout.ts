@@ -9,7 +9,14 @@
  * time); durations are words as 3OX writes them (`5m`, `3s`, `1.2s`), and only between two recorded times: a run still
  * under way has no `execution_time` yet.
  */
-import { durationText, scopeOf, taskEntries, type CompiledWorkflow, type TaskState } from '../compiler/index.js';
+import {
+  durationText,
+  itemCounts as countItems,
+  scopeOf,
+  taskEntries,
+  type CompiledWorkflow,
+  type TaskState,
+} from '../compiler/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import { runView, type RunSnapshot, type TaskProgress } from '../runtime/index.js';
 
@@ -136,7 +143,9 @@ function waitingOn(
 
 /** A MAP's items as counts by status (every item's output would make the file as large as the run). */
 function itemCounts(t: TaskState): Record<string, number> {
+  // From the counts the fold keeps (compiler/item-list.ts), not a walk of every item on every commit; in the order the
+  // statuses go (pending, scheduled, in_progress, …, completed, failed), those with items only.
   const counts: Record<string, number> = { total: t.items!.length };
-  for (const it of t.items!) counts[it.status.toLowerCase()] = (counts[it.status.toLowerCase()] ?? 0) + 1;
+  for (const [status, n] of Object.entries(countItems(t.items!).byStatus)) if (n > 0) counts[status.toLowerCase()] = n;
   return counts;
 }

@@ -44,7 +44,7 @@ export function progressLines(
   for (const [id, t] of Object.entries(after.context.tasks)) {
     const prev = before.context.tasks[id];
     const sym = PROGRESS_SYMBOLS[t.status] ?? '?';
-    if (t.items && prev?.items !== t.items) lines.push(...itemLines(id, prev?.items ?? [], t.items));
+    if (t.items && prev?.items !== t.items) lines.push(...itemLines(id, prev?.items ?? [], t.items, events));
     if (prev && prev.status === t.status && prev.attempts === t.attempts) {
       if (t.status === 'IN_PROGRESS' && (t.restarts ?? 0) > (prev.restarts ?? 0))
         lines.push(
@@ -114,11 +114,25 @@ function emitSkipped(events: EventEnvelope[], id: string): string[] {
 
 type Items = NonNullable<RunSnapshot['context']['tasks'][string]['items']>;
 
+/** The items of MAP `task` the events are about, in item order, each once. */
+function itemsNamed(events: readonly EventEnvelope[], task: string): number[] {
+  const named = new Set<number>();
+  for (const e of events) {
+    const d = e.data as { task?: unknown; item?: unknown } | undefined;
+    if (d?.task === task && typeof d.item === 'number') named.add(d.item);
+  }
+  return [...named].sort((a, b) => a - b);
+}
+
 /** One line per MAP item whose status changed, named `task[i]`. */
-function itemLines(id: string, before: Items, after: Items): string[] {
+function itemLines(id: string, before: Items, after: Items, events: readonly EventEnvelope[]): string[] {
   const lines: string[] = [];
-  for (let i = 0; i < after.length; i++) {
-    const it = after[i]!;
+  // Only the items this commit's events name: an item starts, retries or settles by an event about it (`item: i`).
+  // Comparing every item on every commit made a MAP of 20,000 items quadratic. A MAP that starts in this commit (no
+  // items before it) is looked at whole.
+  for (const i of before.length === 0 ? after.keys() : itemsNamed(events, id)) {
+    const it = after[i];
+    if (it === undefined) continue;
     const prev = before[i];
     if (prev && prev.status === it.status && prev.attempts === it.attempts) continue;
     const key = `${id}[${i}]`;
