@@ -201,10 +201,10 @@ async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
   durable: string,
-  cfg: { filter?: string; ackWaitMs: number; maxDeliver: number },
+  cfg: { filter?: string; ackWaitMs: number; maxDeliver: number; maxAckPending?: number },
 ): Promise<void> {
   await createRetrying(async () => {
-    const existing = await jsm.consumers.info(stream, durable).catch(() => null);
+    const existing = (await jsm.consumers.info(stream, durable).catch(() => null))?.config;
     if (!existing) {
       const add = jsm.consumers.add(stream, {
         durable_name: durable,
@@ -212,12 +212,17 @@ async function ensureConsumer(
         deliver_policy: DeliverPolicy.All,
         ack_wait: ns(cfg.ackWaitMs),
         max_deliver: cfg.maxDeliver,
+        ...(cfg.maxAckPending === undefined ? {} : { max_ack_pending: cfg.maxAckPending }),
         ...(cfg.filter ? { filter_subject: cfg.filter } : {}),
       });
       await orExisting(add, () => jsm.consumers.info(stream, durable));
-    } else if (existing.config.max_deliver !== cfg.maxDeliver) {
-      // Consumers made before deliveries were bounded (max_deliver -1) get the bound; other settings stay.
-      await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver });
+    } else if (
+      existing.max_deliver !== cfg.maxDeliver ||
+      existing.max_ack_pending !== (cfg.maxAckPending ?? existing.max_ack_pending)
+    ) {
+      // Consumers made before today's bounds (max_deliver -1; the timers' 1,000 pending) get them; the rest stays.
+      const maxAckPending = cfg.maxAckPending ?? existing.max_ack_pending;
+      await jsm.consumers.update(stream, durable, { max_deliver: cfg.maxDeliver, max_ack_pending: maxAckPending });
     }
   });
 }
@@ -240,9 +245,11 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
     kind: Exclude<keyof typeof ENGINE_CONSUMERS, 'inputs'>,
     cfg: Partial<StreamConfig> = wq,
     max = maxDeliver,
+    maxAckPending?: number,
   ) => {
     await ensureStream(jsm, STREAMS[kind].name, STREAMS[kind].subjects, cfg);
-    await ensureConsumer(jsm, STREAMS[kind].name, ENGINE_CONSUMERS[kind], { ackWaitMs, maxDeliver: max });
+    const bounds = { ackWaitMs, maxDeliver: max, maxAckPending };
+    await ensureConsumer(jsm, STREAMS[kind].name, ENGINE_CONSUMERS[kind], bounds);
   };
   // Reports land here: none larger than an outcome may be (run-attempt.ts maxReportBytes), refused by the server.
   const reportCap = s.maxPayload ? { max_msg_size: maxReportBytes(s.maxPayload) } : {};
@@ -291,9 +298,10 @@ export async function ensureCluster(jsm: JetStreamManager, s: ClusterSettings = 
       if (s.maxPayload) await ensureStreamLimits(jsm, STREAMS.inputs.name, reportCap);
       await ensureConsumer(jsm, STREAMS.inputs.name, ENGINE_CONSUMERS.inputs, { ackWaitMs, maxDeliver });
     })(),
-    // A timer not due yet is put back (nak) until it is, and each time counts as a delivery: the server's
-    // bound on timers is far larger, and the engine's own bound counts only deliveries once due (engine.ts).
-    engineQueue('timers', wq, TIMER_SERVER_MAX_DELIVER),
+    // A timer not due yet is put back (nak) until it is, each time a delivery (the server's bound is far larger; the
+    // engine's counts only deliveries once due: engine.ts) and pending all that time: no bound on pending acks, where
+    // the server's default (1,000) let a thousand armed timeouts hold back every other timer (docs/nats.md).
+    engineQueue('timers', wq, TIMER_SERVER_MAX_DELIVER, -1),
     engineQueue('approvals'),
     engineQueue('triggers'),
     engineQueue('signals'),
