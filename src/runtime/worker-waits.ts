@@ -27,7 +27,8 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
     const body: TaskDef = t.type === 'MAP' ? mapBody(definition.tasks, t) : t;
     if (t.type === 'MAP' && t.workflow) continue; // its items are child runs, an engine's to start
     if (t.type === 'MAP' && t.fork) continue; // its branches name their handlers at run time
-    if (body.type !== 'SIMPLE' && body.type !== 'COMMAND' && body.type !== 'HTTP') continue;
+    // A MAP with its own handler runs it per item on the workers, as a SIMPLE task's (docs/language.md#map).
+    if (body.type !== 'SIMPLE' && body.type !== 'COMMAND' && body.type !== 'HTTP' && body.type !== 'MAP') continue;
     const on = {
       handler: body.type === 'COMMAND' ? COMMAND_HANDLER : body.type === 'HTTP' ? HTTP_HANDLER : handlerName(body),
       queue: body.queue ?? 'default',
@@ -36,7 +37,8 @@ export function workerWaits(definition: Definition, view: RunView): WorkerWait[]
       for (const it of shown.items)
         if (WAITING.has(it.status) && it.waitingFor === undefined)
           out.push({ task: t.id, instance: it.instance, ...on });
-    } else if (WAITING.has(shown.status) && shown.waitingFor === undefined) out.push({ task: t.id, ...on });
+    } else if (body.type !== 'MAP' && WAITING.has(shown.status) && shown.waitingFor === undefined)
+      out.push({ task: t.id, ...on });
   }
   return out;
 }
@@ -66,12 +68,23 @@ export function markUnserved(
     .filter((x): x is { w: WorkerWait; text: string } => x.text !== null);
   if (said.length === 0) return view;
   const tasks = { ...view.tasks };
+  // Items by task, each list mapped once: one pass per waiting item made a MAP of 20,000 scheduled items quadratic.
+  const itemTexts = new Map<string, Map<string, string>>();
   for (const { w, text } of said) {
-    const t = { ...tasks[w.task]! };
-    if (w.instance && t.items)
-      t.items = t.items.map((it) => (it.instance === w.instance ? { ...it, waitingFor: text } : it));
-    else t.waitingFor = text;
-    tasks[w.task] = t;
+    if (w.instance && tasks[w.task]!.items) {
+      const texts = itemTexts.get(w.task) ?? new Map<string, string>();
+      itemTexts.set(w.task, texts.set(w.instance, text));
+    } else tasks[w.task] = { ...tasks[w.task]!, waitingFor: text };
+  }
+  for (const [task, texts] of itemTexts) {
+    const t = tasks[task]!;
+    tasks[task] = {
+      ...t,
+      items: t.items!.map((it) => {
+        const text = texts.get(it.instance);
+        return text === undefined ? it : { ...it, waitingFor: text };
+      }),
+    };
   }
   return { ...view, tasks };
 }

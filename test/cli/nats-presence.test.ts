@@ -84,4 +84,30 @@ describe.skipIf(noNats)('a handler no worker serves on NATS', () => {
     expect(history).toMatch(/task\.completed.*ship.*\(reported by engine\)/);
     expect(history).not.toContain('anonymous');
   }, 60_000);
+
+  it("a MAP's items whose handler no worker serves each say so (status --json), and a worker serving it ends the run", async () => {
+    expect((await cli(['--nats', c.url, 'deploy', join(FIX, 'fan-out.yaml')])).code).toBe(0);
+    const engine = spawned(['--nats', c.url, 'engine']);
+    const charger = spawned(['--nats', asUser(c.url, 'worker'), 'worker', '--handlers', join(FIX, 'charge.mjs')]);
+    const started = await cli(['--nats', c.url, 'start', 'fan-out', '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const { runId } = JSON.parse(started.stdout) as { runId: string };
+    const unserved = 'handler ship on queue default: no worker has announced it';
+    type Items = { tasks: Record<string, { items?: { instance: string; waitingFor?: string }[] }> };
+    const view = await waitFor(
+      'status --json to say the items wait for a worker serving ship',
+      async () => {
+        const v = JSON.parse((await cli(['--nats', c.url, 'status', runId, '--json'])).stdout) as Items;
+        return v.tasks.ship_each?.items?.length && v.tasks.ship_each.items.every((it) => it.waitingFor) ? v : null;
+      },
+      { timeout: 30_000, detail: () => engine.out() + charger.out() },
+    );
+    expect(view.tasks.ship_each!.items!.map((it) => [it.instance, it.waitingFor])).toEqual(
+      ['ship_each[0]', 'ship_each[1]', 'ship_each[2]'].map((i) => [i, unserved]),
+    );
+    const shipper = spawned(['--nats', asUser(c.url, 'worker'), 'worker', '--handlers', join(FIX, 'ship.mjs')]);
+    const waited = await cli(['--nats', c.url, 'wait', runId, '--timeout', '40s', '--json']);
+    expect(waited.code, waited.stderr + engine.out() + shipper.out()).toBe(0);
+    expect((await cli(['--nats', c.url, 'status', runId])).stdout).not.toContain('no worker has announced');
+  }, 90_000);
 });
