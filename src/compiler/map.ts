@@ -11,10 +11,10 @@ import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
 import type { ItemState, TaskState, TaskStatus } from './context.js';
 import { failedOf, inFlightOf, ItemEdit, itemCounts, newItemList } from './item-list.js';
-
-export { allItemsSettled } from './item-list.js';
 import type { ImplementationEvent } from './implementation-args.js';
 import type { Scope } from '../expressions/index.js';
+
+export { allItemsSettled } from './item-list.js';
 
 const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
 
@@ -75,8 +75,8 @@ export function resolveItems(map: MapTask, scope: Scope): { values: unknown[] } 
 
 /**
  * The items with item `i` replaced, then slots handed on: a settled item frees one for the first PENDING item, and once
- * the MAP has failed every PENDING item is SKIPPED instead. One copy of the list per event, and no scan of it: the
- * failures, the slots in flight and the first PENDING item come from the list's counts (itemCounts).
+ * the MAP has failed every PENDING item is SKIPPED instead. A new list per event (a long one copies only the chunks it
+ * changes), and no scan of it: the failures, the slots in flight and the first PENDING item come from its counts.
  */
 export function withItem(map: MapTask, items: readonly ItemState[], i: number, item: ItemState): ItemState[] {
   const edit = new ItemEdit(items);

@@ -45,7 +45,7 @@ export class InFlightNotices {
         const iteration = t.iteration !== undefined ? { iteration: t.iteration } : {};
         const instances: { status: string; attempt: number; instance: string }[] = [];
         if (t.items) {
-          // Only the items that may be under way: a MAP of thousands has a few dozen there (compiler/map.ts).
+          // Only the items that may be under way: a MAP of thousands has a few dozen there (compiler/item-list.ts).
           const { from, to } = itemsUnderWay(t.items);
           for (let item = from; item < to; item++) {
             const it = t.items[item]!;

@@ -186,7 +186,7 @@ export function quoted(name: string): string {
 
 /**
  * The digest of a chunk of a MAP's items (state-hash.ts itemsText), kept with the list and carried to the lists each
- * event makes from it (compiler/map.ts itemChunkDerived): an event changes one item, so every other chunk's digest is
+ * event makes from it (compiler/item-list.ts itemChunkDerived): an event changes one item, so every other chunk's digest is
  * reused, and no item of those chunks is looked at.
  */
 export function rememberedItemChunkDigest(items: readonly ItemState[], start: number, digestOf: () => string): string {
