@@ -61,9 +61,8 @@ export class InFlightNotices {
           if (i.status !== 'IN_PROGRESS') continue;
           const key = `${ctx.runId}/${i.instance}/${i.attempt}`;
           running.add(key);
-          const timer = Object.values(ctx.timers).find(
-            (x) => x.kind === 'timeout' && x.task === task && x.attempt === i.attempt,
-          );
+          // The attempt's own timeout timer, by its id (an item's or iteration's, not any of its task's).
+          const timer = ctx.timers[`${i.instance}/timeout/${i.attempt}`];
           const had = this.attempts.get(key);
           this.attempts.set(key, {
             runId: ctx.runId,
