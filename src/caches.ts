@@ -5,6 +5,7 @@
  * four modules (definition, compiler, runtime, store); nothing in src imports it, and it is not in the library's API.
  */
 import { clearIsoCache, setIsoCacheEnabled } from './compiler/iso-cache.js';
+import { clearItemCountsCache, setItemCountsCacheEnabled } from './compiler/item-counts-cache.js';
 import { clearLoopOutcomeCache, setLoopOutcomeCacheEnabled } from './compiler/loop-outcome-cache.js';
 import { clearWorkflowCache, setWorkflowCacheEnabled } from './compiler/workflow-cache.js';
 import { clearCronCache, setCronCacheEnabled } from './definition/cron-cache.js';
@@ -24,6 +25,7 @@ export interface Cache {
 export const CACHES: readonly Cache[] = [
   { module: 'definition/cron-cache.ts', clear: clearCronCache, setEnabled: setCronCacheEnabled },
   { module: 'compiler/iso-cache.ts', clear: clearIsoCache, setEnabled: setIsoCacheEnabled },
+  { module: 'compiler/item-counts-cache.ts', clear: clearItemCountsCache, setEnabled: setItemCountsCacheEnabled },
   { module: 'compiler/loop-outcome-cache.ts', clear: clearLoopOutcomeCache, setEnabled: setLoopOutcomeCacheEnabled },
   { module: 'compiler/workflow-cache.ts', clear: clearWorkflowCache, setEnabled: setWorkflowCacheEnabled },
   { module: 'runtime/state-hash-cache.ts', clear: clearStateHashCache, setEnabled: setStateHashCacheEnabled },

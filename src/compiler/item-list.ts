@@ -12,9 +12,12 @@
  *   event changed (itemChunkDerived).
  *
  * Short lists stay plain arrays: a copy of a few hundred pointers is cheaper than a Proxy's traps. Every list is
- * immutable once made (the Proxy refuses writes), so what is kept by list stays true.
+ * immutable once made (the Proxy refuses writes), so what is kept by list (item-counts-cache.ts) stays true.
  */
 import type { ItemState, TaskStatus } from './context.js';
+import { keepFor, keptFor, type ItemCounts, type KeptItems as Kept } from './item-counts-cache.js';
+
+export type { ItemCounts } from './item-counts-cache.js';
 import { CHUNK, PersistentVector } from './persistent-vector.js';
 
 /** The items of a MAP in the state text are digested in chunks of this many (runtime/state-hash.ts): the vector's. */
@@ -24,28 +27,13 @@ export const VECTOR_FROM_ITEMS = 1_024;
 
 const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
 
-/** How many items are in each status, and two positions that bound where items under way are. */
-export interface ItemCounts {
-  readonly byStatus: Readonly<Record<TaskStatus, number>>;
-  /** The first PENDING item's index (the length when none). */
-  readonly firstPending: number;
-  /** The first item not settled (the length when all are): the items before it have all settled. */
-  readonly firstUnsettled: number;
-}
-
-/** What is kept beside a list: its counts, and what was derived from each of its chunks (itemChunkDerived). */
-interface Kept extends ItemCounts {
-  chunks?: (string | undefined)[];
-}
-const kept = new WeakMap<readonly ItemState[], Kept>();
-
 /** The counts of a list: kept, or counted once when the list was made some other way (startItems, a view, a snapshot). */
 export function itemCounts(items: readonly ItemState[]): ItemCounts {
   return keptOf(items);
 }
 
 function keptOf(items: readonly ItemState[]): Kept {
-  let k = kept.get(items);
+  let k = keptFor(items);
   if (k === undefined) {
     const byStatus = noCounts();
     let firstPending = items.length;
@@ -57,7 +45,7 @@ function keptOf(items: readonly ItemState[]): Kept {
       if (!SETTLED.has(s) && firstUnsettled === items.length) firstUnsettled = i;
     }
     k = { byStatus, firstPending, firstUnsettled };
-    kept.set(items, k);
+    keepFor(items, k);
   }
   return k;
 }
@@ -176,7 +164,7 @@ export class ItemEdit {
     let u = this.#firstUnsettled;
     while (u < this.length && SETTLED.has(this.get(u).status)) u++;
     const out = this.#plain ?? listOf(this.#vector!.withAll([...this.#changes]));
-    kept.set(out, {
+    keepFor(out, {
       byStatus: this.#byStatus,
       firstPending: this.nextPending(),
       firstUnsettled: u,
