@@ -24,7 +24,14 @@ export {
   underWayWithStatus,
   type Shape,
 } from './task-table.js';
-export { ITEM_CHUNK, itemChunkDerived, itemCounts, itemsUnderWay, someItemIn, type ItemCounts } from './item-list.js';
+export {
+  ITEM_CHUNK,
+  itemChunkDerived,
+  itemCounts,
+  itemsWithStatus,
+  someItemIn,
+  type ItemCounts,
+} from './item-list.js';
 export {
   CHUNK as VECTOR_CHUNK,
   chunkDerived,

@@ -14,18 +14,20 @@
  * Short lists stay plain arrays: a copy of a few hundred pointers is cheaper than a Proxy's traps. Every list is
  * immutable once made (the Proxy refuses writes), so what is kept by list (item-counts-cache.ts) stays true.
  */
-import type { ItemState, TaskStatus } from './context.js';
+import { FINAL_TASK_STATUSES, type ItemState, type TaskStatus } from './context.js';
 import { keepFor, keptFor, type ItemCounts, type KeptItems as Kept } from './item-counts-cache.js';
 
 export type { ItemCounts } from './item-counts-cache.js';
 import { CHUNK, PersistentVector } from './persistent-vector.js';
+import { copyCounts, NO_COUNTS } from './task-table.js';
 
 /** The items of a MAP in the state text are digested in chunks of this many (runtime/state-hash.ts): the vector's. */
 export const ITEM_CHUNK = CHUNK;
 /** Lists longer than this are kept as a vector (above). */
 export const VECTOR_FROM_ITEMS = 1_024;
 
-const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
+/** Settled items: the task statuses no attempt leaves. */
+export const SETTLED: ReadonlySet<TaskStatus> = new Set(FINAL_TASK_STATUSES);
 
 /** The counts of a list: kept, or counted once when the list was made some other way (startItems, a view, a snapshot). */
 export function itemCounts(items: readonly ItemState[]): ItemCounts {
@@ -35,7 +37,7 @@ export function itemCounts(items: readonly ItemState[]): ItemCounts {
 function keptOf(items: readonly ItemState[]): Kept {
   let k = keptFor(items);
   if (k === undefined) {
-    const byStatus = noCounts();
+    const byStatus = copyCounts(NO_COUNTS);
     let firstPending = items.length;
     let firstUnsettled = items.length;
     for (let i = 0; i < items.length; i++) {
@@ -50,22 +52,19 @@ function keptOf(items: readonly ItemState[]): Kept {
   return k;
 }
 
-const noCounts = (): Record<TaskStatus, number> => ({
-  PENDING: 0,
-  SCHEDULED: 0,
-  IN_PROGRESS: 0,
-  RETRYING: 0,
-  PENDING_APPROVAL: 0,
-  COMPLETED: 0,
-  FAILED: 0,
-  TIMED_OUT: 0,
-  SKIPPED: 0,
-  CANCELLED: 0,
-  WAITING: 0,
-});
-
 export const failedOf = (c: ItemCounts) => c.byStatus.FAILED + c.byStatus.TIMED_OUT;
 export const inFlightOf = (c: ItemCounts) => c.byStatus.SCHEDULED + c.byStatus.IN_PROGRESS + c.byStatus.RETRYING;
+
+/**
+ * The positions of the items in `status` (one of those under way: SCHEDULED, IN_PROGRESS, RETRYING), in item order,
+ * looked for only between the bounds of itemsUnderWay: what each commit's readers ask of a MAP of thousands.
+ */
+export function itemsWithStatus(items: readonly ItemState[], status: TaskStatus): number[] {
+  const { from, to } = itemsUnderWay(items);
+  const out: number[] = [];
+  for (let i = from; i < to; i++) if (items[i]!.status === status) out.push(i);
+  return out;
+}
 
 /** Whether any item of the list is in one of these statuses (from the counts: no scan). */
 export function someItemIn(items: readonly ItemState[], statuses: Iterable<TaskStatus>): boolean {
@@ -123,7 +122,7 @@ export class ItemEdit {
   constructor(items: readonly ItemState[]) {
     const k = keptOf(items);
     this.length = items.length;
-    this.#byStatus = { ...k.byStatus };
+    this.#byStatus = copyCounts(k.byStatus);
     this.#firstPending = k.firstPending;
     this.#firstUnsettled = k.firstUnsettled;
     this.#chunks = k.chunks?.slice();

@@ -9,14 +9,12 @@ import { isDynamicFork, type MapTask, type TaskDef } from '../definition/index.j
 import { forkFailure, resolveBranchItems } from './fork-dynamic.js';
 import type { TaskError } from '../events/index.js';
 import { resolveTemplate } from '../expressions/index.js';
-import type { ItemState, TaskState, TaskStatus } from './context.js';
-import { failedOf, inFlightOf, ItemEdit, itemCounts, newItemList } from './item-list.js';
+import type { ItemState, TaskState } from './context.js';
+import { failedOf, inFlightOf, ItemEdit, itemCounts, newItemList, SETTLED } from './item-list.js';
 import type { ImplementationEvent } from './implementation-args.js';
 import type { Scope } from '../expressions/index.js';
 
 export { allItemsSettled } from './item-list.js';
-
-const SETTLED: ReadonlySet<TaskStatus> = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'SKIPPED', 'CANCELLED']);
 
 /** The item an event names, when the event is about an item of this MAP's current instance. */
 export function eventItem(t: TaskState, event: ImplementationEvent): ItemState | undefined {

@@ -35,12 +35,12 @@ export interface Shape {
  * change (once per event of a long run) is V8's clone of a small object; a Map's copy cost as much as the rest.
  */
 type Counts = Readonly<Record<TaskStatus, number>>;
-const NO_COUNTS: Counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+export const NO_COUNTS: Counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
 /**
  * A copy of the counts, every status written out: one fixed shape, built field by field, where a spread of the object
  * Object.fromEntries made (and keyed stores changed) was a tenth of a long run's TaskTable.with.
  */
-const copyCounts = (c: Counts): Record<TaskStatus, number> => ({
+export const copyCounts = (c: Counts): Record<TaskStatus, number> => ({
   PENDING: c.PENDING,
   SCHEDULED: c.SCHEDULED,
   IN_PROGRESS: c.IN_PROGRESS,

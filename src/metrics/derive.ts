@@ -13,7 +13,7 @@
  *   timeout timer, or, still in flight when the run settles, as `cancelled`. A task.restarted (the same attempt run
  *   again after a lost worker) neither starts nor ends one.
  */
-import { instanceKey, itemsUnderWay, type TaskState } from '../compiler/index.js';
+import { instanceKey, itemsWithStatus, type TaskState } from '../compiler/index.js';
 import type { EventEnvelope, WorkflowStatus } from '../events/index.js';
 import { runStatus, type RunSnapshot } from '../runtime/index.js';
 
@@ -253,11 +253,9 @@ function inFlight(task: string, t: TaskState): { task: string; attempt: number; 
   const iteration = t.iteration !== undefined && t.items === undefined ? { iteration: t.iteration } : {};
   const open: { task: string; attempt: number; iteration?: number; item?: number }[] = [];
   if (t.status === 'IN_PROGRESS' && t.attempts > 0 && !t.items) open.push({ task, attempt: t.attempts, ...iteration });
-  // Only where an item can be in progress (compiler/item-list.ts): a few dozen of a MAP of thousands.
-  const { from, to } = t.items ? itemsUnderWay(t.items) : { from: 0, to: 0 };
-  for (let item = from; item < to; item++) {
+  for (const item of t.items ? itemsWithStatus(t.items, 'IN_PROGRESS') : []) {
     const it = t.items![item]!;
-    if (it.status === 'IN_PROGRESS' && it.attempts > 0)
+    if (it.attempts > 0)
       open.push({ task, attempt: it.attempts, item, ...(t.iteration !== undefined ? { iteration: t.iteration } : {}) });
   }
   return open;

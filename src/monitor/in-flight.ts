@@ -4,7 +4,7 @@
  * so a handler that never settles would otherwise look like a hung command. Every so often (LEDGERFLOW_WAIT_NOTICE,
  * default 30s) one line per attempt still running: its task, attempt, how long it has run, and its timeout (if any).
  */
-import { instanceKey, itemsUnderWay } from '../compiler/index.js';
+import { instanceKey, itemsWithStatus } from '../compiler/index.js';
 import { parseDuration } from '../definition/index.js';
 import { UsageError } from '../errors/index.js';
 import type { RunSnapshot } from '../runtime/index.js';
@@ -45,16 +45,13 @@ export class InFlightNotices {
         const iteration = t.iteration !== undefined ? { iteration: t.iteration } : {};
         const instances: { status: string; attempt: number; instance: string }[] = [];
         if (t.items) {
-          // Only the items that may be under way: a MAP of thousands has a few dozen there (compiler/item-list.ts).
-          const { from, to } = itemsUnderWay(t.items);
-          for (let item = from; item < to; item++) {
+          for (const item of itemsWithStatus(t.items, 'IN_PROGRESS')) {
             const it = t.items[item]!;
-            if (it.status === 'IN_PROGRESS')
-              instances.push({
-                status: it.status,
-                attempt: it.attempts,
-                instance: instanceKey({ task, ...iteration, item }),
-              });
+            instances.push({
+              status: it.status,
+              attempt: it.attempts,
+              instance: instanceKey({ task, ...iteration, item }),
+            });
           }
         } else instances.push({ status: t.status, attempt: t.attempts, instance: instanceKey({ task, ...iteration }) });
         for (const i of instances) {

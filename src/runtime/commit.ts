@@ -6,7 +6,7 @@
 import { BlobNotLoadedError } from '../errors/index.js';
 import {
   iso,
-  itemsUnderWay,
+  itemsWithStatus,
   someItemIn,
   underWayWithStatus,
   type CompiledWorkflow,
@@ -156,10 +156,7 @@ export function prepareCommit(
   for (const task of underWayWithStatus(tasks, IN_PROGRESS)) {
     const { items, iteration } = tasks[task]!;
     if (!items || gates.has(task)) continue;
-    // Only where a SCHEDULED item can be (compiler/item-list.ts): a few dozen of a MAP of thousands.
-    const { from, to } = itemsUnderWay(items);
-    for (let item = from; item < to; item++) {
-      if (items[item]!.status !== 'SCHEDULED') continue;
+    for (const item of itemsWithStatus(items, 'SCHEDULED')) {
       const attempt = items[item]!.attempts + 1;
       f.add({
         type: 'task.started',

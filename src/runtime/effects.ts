@@ -16,7 +16,7 @@ import {
   instanceState,
   isHeld,
   iso,
-  itemsUnderWay,
+  itemsWithStatus,
   RUN_TIMEOUT_TIMER_ID,
   scopeOf,
   underWayWithStatus,
@@ -72,10 +72,8 @@ function attemptsWanted(ctx: RunContext): WantedAttempt[] {
     if (t.items) {
       // A mapping MAP wants its items in progress, not an attempt of its own.
       const items = t.items;
-      const { from, to } = itemsUnderWay(items);
-      for (let i = from; i < to; i++) {
+      for (const i of itemsWithStatus(items, 'IN_PROGRESS')) {
         const it = items[i]!;
-        if (it.status !== 'IN_PROGRESS') continue;
         const itemRef: InstanceRef = { ...ref, item: i };
         wanted.push({ key: instanceKey(itemRef), ref: itemRef, attempt: it.attempts, restart: it.restarts ?? 0 });
       }

@@ -13,7 +13,7 @@ import {
   durationText,
   instanceFields,
   instanceKey,
-  itemsUnderWay,
+  itemsWithStatus,
   underWayWithStatus,
   type CompiledWorkflow,
   type GatePart,
@@ -86,9 +86,7 @@ export function attemptsWaiting(compiled: CompiledWorkflow, ctx: RunContext): Wa
     const items = tasks[task]!.items;
     if (!gate || !items) continue;
     const iteration = tasks[task]!.iteration;
-    const { from, to } = itemsUnderWay(items);
-    for (let i = from; i < to; i++) {
-      if (items[i]!.status !== 'SCHEDULED') continue;
+    for (const i of itemsWithStatus(items, 'SCHEDULED')) {
       const ref: InstanceRef = iteration === undefined ? { task, item: i } : { task, iteration, item: i };
       out.push({ key: instanceKey(ref), ref, attempt: items[i]!.attempts + 1, gate });
     }
@@ -183,11 +181,9 @@ export function slotsFreed(
       if (!gates.has(task)) continue;
       const t = tasks[task]!;
       const it = t.iteration !== undefined ? { iteration: t.iteration } : {};
-      if (t.items) {
-        const { from, to } = itemsUnderWay(t.items);
-        for (let i = from; i < to; i++)
-          if (t.items[i]!.status === 'IN_PROGRESS') add({ task, ...it, item: i }, t.items[i]!.attempts);
-      } else if (!isMapTask(compiled, task)) add({ task, ...it }, t.attempts);
+      if (t.items)
+        for (const i of itemsWithStatus(t.items, 'IN_PROGRESS')) add({ task, ...it, item: i }, t.items[i]!.attempts);
+      else if (!isMapTask(compiled, task)) add({ task, ...it }, t.attempts);
     }
   }
   for (const ev of events) {
