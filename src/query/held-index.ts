@@ -7,10 +7,10 @@ import { IndexSealer } from '../encryption/index.js';
 import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
 import { foldLoaded } from '../executor/index.js';
-import type { DamagedLog, RunIndex, RunIndexOptions } from './port.js';
+import type { DamagedLog, RecordFollower, RunIndex, RunIndexOptions } from './port.js';
 import type { RunPage } from './paging.js';
 import type { RunQuery } from './query.js';
-import { recordOf, type RunRecord } from './record.js';
+import { advance, RecordGapError, recordOf, track, type RunRecord, type TrackedRun } from './record.js';
 import { RecordSet, type VersionSeen } from './record-set.js';
 
 export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> implements RunIndex {
@@ -85,6 +85,33 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
     if (!RUN_ID_PATTERN.test(runId)) return null;
     const events = await this.log.read(runId);
     return events.length > 0 ? this.loaded(() => recordOf(events)) : null;
+  }
+
+  /**
+   * get() kept up to date as the run's events arrive: each batch continues the record folded so far, so a run page's
+   * stream of a run of 40,000 events folds each event once, not the whole log at every batch. The log is read and
+   * folded whole only the first time, and when a batch does not follow on from the record (a gap, a log replaced).
+   */
+  followRecord(runId: string): RecordFollower {
+    let tracked: TrackedRun | null = null;
+    return {
+      next: async (events) => {
+        if (!RUN_ID_PATTERN.test(runId)) return null;
+        const was = tracked;
+        if (was) {
+          const more = events.filter((e) => e.seq > was.record.lastSeq);
+          try {
+            tracked = await this.loaded(() => advance(was, more));
+            return tracked.record;
+          } catch (err) {
+            if (!(err instanceof RecordGapError)) throw err;
+          }
+        }
+        const all = await this.log.read(runId);
+        tracked = all.length > 0 ? await this.loaded(() => track(all)) : null;
+        return tracked?.record ?? null;
+      },
+    };
   }
 
   async children(runId: string): Promise<RunRecord[]> {

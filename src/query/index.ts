@@ -4,7 +4,7 @@
  * LF_RUNS_INDEX, kept by the engines' projection; `reindex` rebuilds it).
  */
 
-export type { RunIndex, RunIndexOptions, RunPage, DamagedLog } from './port.js';
+export type { RunIndex, RunIndexOptions, RunPage, DamagedLog, RecordFollower } from './port.js';
 export {
   recordOf,
   track,

@@ -1,4 +1,5 @@
 /** The run index port: records of every run of a store, queried with a RunQuery. Never authoritative: the log is. */
+import type { EventEnvelope } from '../events/index.js';
 import type { CorruptRun, EventStore } from '../store/index.js';
 import type { KeptVersion } from './cache-figures.js';
 import type { RunPage } from './paging.js';
@@ -14,6 +15,8 @@ export interface RunIndex {
   query(q: RunQuery): Promise<RunPage>;
   /** One run's record, folded from its log (always current). */
   get(runId: string): Promise<RunRecord | null>;
+  /** One run's record as get() gives it, kept up to date from the events followed since (a run page's stream). */
+  followRecord(runId: string): RecordFollower;
   /** The runs started from `runId`: its sub-workflow children and failure workflow (parent) and its retries (retry), oldest first. */
   children(runId: string): Promise<RunRecord[]>;
   /** Every (workflow, version) recorded in the store's runs, with the newest run of each (its run.started holds the definition). */
@@ -26,6 +29,11 @@ export interface RunIndex {
    */
   keptFigures?(workflowId: string): Promise<{ kept: Record<string, KeptVersion>; others: RunRecord[] } | null>;
   close(): Promise<void>;
+}
+
+/** One run's record, followed: `next` with the events that arrived (as the store's follow gives them) returns it now. */
+export interface RecordFollower {
+  next(events: readonly EventEnvelope[]): Promise<RunRecord | null>;
 }
 
 /** A run's log shorter than the index once recorded it (damage.ts finds it; the port's onDamaged tells it). */

@@ -48,8 +48,13 @@ export function progressRoutes(
       let failing = false;
       const over = () => stream.closed || stream.aborted;
 
-      // Coalesced: a change asks for an event; it goes at once, or when PROGRESS_EVENT_MS has passed since the last.
-      const schedule = (wait = Math.max(0, sentAt + PROGRESS_EVENT_MS - Date.now())) => {
+      // When the last read of the view ended and how long it took: a run of 40,000 events takes a second or more to
+      // fold, and a log that grows without pause (a MAP's items) would have it read back to back.
+      let readAt = 0;
+      let readMs = 0;
+      // Coalesced: a change asks for an event; it goes at once, or when PROGRESS_EVENT_MS has passed since the last,
+      // and no sooner after the last read than that read took (reading costs the server at most half its time).
+      const schedule = (wait = Math.max(0, sentAt + PROGRESS_EVENT_MS - Date.now(), readAt + readMs - Date.now())) => {
         if (over()) return;
         if (busy) {
           again = true;
@@ -68,8 +73,11 @@ export function progressRoutes(
           // The view (which attempts are in flight) and the kept values, again only when the log has grown.
           if (logGrew || !view) {
             logGrew = false;
+            const began = Date.now();
             view = await reader.status(id);
             kept = progressOf(view, [], await backend.store.read(id));
+            readAt = Date.now();
+            readMs = readAt - began;
           }
           const tasks = Object.fromEntries([...kept, ...progressOf(view, live)]);
           const text = JSON.stringify({ seq: view.seq, tasks });

@@ -127,6 +127,8 @@ export function runRoutes(
     const after = Number(c.req.query('after') ?? c.req.header('last-event-id') ?? (await backend.store.lastSeq(id)));
     return streamSSE(c, async (stream) => {
       let queue = Promise.resolve();
+      // The header's record with each batch, continued from the events followed (not folded again from the whole log).
+      const record = backend.runs.followRecord(id);
       const sub = backend.store.follow(id, Number.isInteger(after) && after >= 0 ? after : 0, (events) => {
         queue = queue
           .then(async () => {
@@ -135,8 +137,8 @@ export function runRoutes(
               id: String(events.at(-1)!.seq),
               data: JSON.stringify(events.map(eventJson)),
             });
-            const record = await backend.runs.get(id);
-            if (record) await stream.writeSSE({ event: 'record', data: JSON.stringify(record) });
+            const now = await record.next(events);
+            if (now) await stream.writeSSE({ event: 'record', data: JSON.stringify(now) });
           })
           .catch(() => undefined);
       });

@@ -87,3 +87,15 @@ export function parseJson(text: string, problem: string): unknown {
     return new Error(problem);
   }
 }
+
+/** Bytes as the CLI says them: `5.3 MiB`. */
+export function sizeText(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
+}

@@ -7,7 +7,8 @@ import type {
 } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
-import { json } from '../format.js';
+import { json, sizeText } from '../format.js';
+import { JsonText } from './json-text.js';
 import { linkClick } from '../router.js';
 import { toneOf } from '../status.js';
 
@@ -45,7 +46,7 @@ export function Json(props: { value: unknown; class?: string; title?: ComponentC
   const blobs = blobRefsIn(props.value);
   const pre = (
     <>
-      <pre class={`json ${props.class ?? ''}`}>{json(props.value)}</pre>
+      <JsonText text={json(props.value)} class={`json ${props.class ?? ''}`} />
       {blobs.length > 0 && (
         <ul class="blob-links">
           {blobs.map((b) => (
@@ -372,16 +373,4 @@ export function blobRefsIn(value: unknown): { digest: string; size: number }[] {
   };
   walk(value, 0);
   return [...out].map(([digest, size]) => ({ digest, size }));
-}
-
-/** Bytes as the CLI says them: `5.3 MiB`. */
-function sizeText(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
 }

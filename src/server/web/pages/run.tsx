@@ -47,14 +47,20 @@ export function RunPage(props: { runId: string; session: Session }) {
   const past = atSeq === null ? null : (at.data ?? null);
   const reloadTimer = useRef<number | undefined>(undefined);
 
-  const loadDetail = () =>
-    api.get<RunDetail>(path).then(
+  // How long the last view took the server to make: a run of 40,000 events takes seconds to fold, and asking again
+  // after every burst of its commits would keep the server folding it without end.
+  const lastLoadMs = useRef(0);
+  const loadDetail = () => {
+    const began = Date.now();
+    return api.get<RunDetail>(path).then(
       (d) => {
+        lastLoadMs.current = Date.now() - began;
         setDetail(d);
         setError(null);
       },
       (e: unknown) => setError(e),
     );
+  };
   const loadEvents = () =>
     api.get<{ events: PageEvent[] }>(`${path}/events`).then((r) => {
       setEvents(r.events);
@@ -68,17 +74,34 @@ export function RunPage(props: { runId: string; session: Session }) {
     setSelected(null);
     let close = () => {};
     let live = true;
+    // The view is a fold of the log: the server computes it. After a commit the page asks again once (60 ms gathers a
+    // burst of commits), and while that ask is waiting or under way later commits only mark it stale: one more ask
+    // follows it. Each ask waits at least as long as the last took to make, so a run whose view takes seconds to fold
+    // costs the server at most half its time, and a run that never stops committing is still shown as it goes.
+    let waiting = false;
+    let stale = false;
+    const ask = () => {
+      waiting = true;
+      stale = false;
+      void loadDetail().finally(() => {
+        waiting = false;
+        if (stale && live) refresh();
+      });
+    };
     const refresh = () => {
-      window.clearTimeout(reloadTimer.current);
-      // The view is a fold of the log: the server computes it; ask again once a burst of commits is over.
-      reloadTimer.current = window.setTimeout(() => void loadDetail(), 60);
+      if (waiting) {
+        stale = true;
+        return;
+      }
+      waiting = true;
+      reloadTimer.current = window.setTimeout(ask, Math.max(60, lastLoadMs.current));
     };
     // Events first, then the view (so it is at least as new), then follow from the last event read:
     // no commit can fall between what was read and what the stream sends.
     loadEvents().then(
       (after) => {
         if (!live) return;
-        void loadDetail();
+        ask();
         close = stream(`${path}/stream?after=${after}`, {
           events: (data) => {
             const batch = data as PageEvent[];
