@@ -4,13 +4,16 @@
  * Its items, its attempts and its events are shown a page at a time: the items from the first, the attempts and
  * events from the newest; the items narrow to a status (the one failed folder of hundreds); the slider takes the
  * timeline to the page of the event it shows; an output of megabytes shows its start until asked for the rest; and a
- * run that commits without a pause is shown as it goes, not only once it stops.
+ * run that commits without a pause is shown as it goes, not only once it stops. On NATS the same page, signed in, of a
+ * run an engine drove with the handlers.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../../helpers/cli.js';
+import { cli, statusWhen, tempDir } from '../../helpers/cli.js';
 import { chromiumBin, launchBrowser, type Browser } from '../../helpers/browser.js';
+import { noNats, useCluster } from '../../helpers/cluster.js';
+import { spawnLedgerflow, type LedgerflowProcess } from '../../helpers/cluster-run.js';
 import { startUiProcess, type UiProcess } from '../ui-helpers.js';
 
 const DEFINITION = `workflow:
@@ -61,6 +64,14 @@ let browser: Browser;
 let dir: string;
 const lf = (...args: string[]) => cli(['--store', join(dir, 'store'), ...args], { cwd: dir });
 
+function project(): string {
+  const at = tempDir('lf-ui-large-');
+  mkdirSync(join(at, 'definitions'));
+  writeFileSync(join(at, 'definitions', 'scan.yaml'), DEFINITION);
+  writeFileSync(join(at, 'definitions', 'scan.mjs'), HANDLERS);
+  return at;
+}
+
 const pagerAt = (what: string) => browser.page.locator(`[data-pager="${what}"] .pager-at`);
 const rows = (selector: string) => browser.page.locator(selector);
 
@@ -68,10 +79,7 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the run page of a MAP over h
   let runId: string;
 
   beforeAll(async () => {
-    dir = tempDir('lf-ui-large-');
-    mkdirSync(join(dir, 'definitions'));
-    writeFileSync(join(dir, 'definitions', 'scan.yaml'), DEFINITION);
-    writeFileSync(join(dir, 'definitions', 'scan.mjs'), HANDLERS);
+    dir = project();
     const ran = await lf('run', 'definitions/scan.yaml', '--count', '450', '--json');
     expect(ran.code, ran.stderr).toBe(0);
     runId = (JSON.parse(ran.stdout) as { runId: string }).runId;
@@ -194,3 +202,56 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the run page of a MAP over h
     expect(most).toBe(1);
   }, 240_000);
 });
+
+describe.skipIf(noNats || (!chromiumBin() && !process.env.CI))(
+  'the run page of a large MAP on NATS, in chromium',
+  () => {
+    const c = useCluster();
+    let engine: LedgerflowProcess;
+    let nui: UiProcess;
+    let nbrowser: Browser;
+    afterAll(async () => {
+      await nbrowser?.close();
+      await nui?.stop();
+      await engine?.kill();
+    });
+
+    it('alice signs in and pages through the items an engine ran, down to the one that failed', async () => {
+      const at = project();
+      engine = spawnLedgerflow('engine', ['engine', '--nats', c.as('engine'), '--handlers', './definitions/scan.mjs'], {
+        cwd: at,
+        markers: join(at, 'm'),
+      });
+      await engine.started();
+      const nlf = (...args: string[]) => cli([...args, '--nats', c.as('engine')], { cwd: at });
+      expect((await nlf('deploy', 'definitions/scan.yaml')).code).toBe(0);
+      const started = await nlf('start', 'scan-depots', '--count', '450', '--json');
+      expect(started.code, started.stderr).toBe(0);
+      const { runId } = JSON.parse(started.stdout) as { runId: string };
+      await statusWhen(nlf, runId, 'COMPLETED', 90_000);
+
+      [nui, nbrowser] = await Promise.all([
+        startUiProcess(['--nats', c.as('engine')], [], { cwd: at }),
+        launchBrowser(),
+      ]);
+      const { page } = nbrowser;
+      await page.goto(`${nui.base}/runs/${runId}`);
+      await page.locator('input[name=user]').fill('alice');
+      await page.locator('input[name=password]').fill('alice-dev-password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('.run-page[data-status="COMPLETED"]').waitFor({ timeout: T });
+      expect(await page.locator('ol.timeline > li').count()).toBe(100);
+      await page.locator('svg.graph g.node[data-task="scan_each"]').click();
+      const panel = page.locator('.task-panel[data-task="scan_each"]');
+      await panel.getByText('Items (449/450 done)').waitFor({ timeout: T });
+      expect(await page.locator('[data-pager="items"] .pager-at').textContent()).toBe('1–100 of 450');
+      await page.locator('[data-pager="items"]').getByRole('button', { name: 'Last »' }).click();
+      await expect.poll(() => panel.locator('tr[data-item]').first().getAttribute('data-item')).toBe('scan_each[400]');
+      expect(await panel.locator('tr[data-item]').count()).toBe(50);
+      await panel.getByRole('combobox', { name: 'items by status' }).selectOption('FAILED');
+      await expect.poll(() => panel.locator('tr[data-item]').count()).toBe(1);
+      expect(await panel.locator('tr[data-item]').getAttribute('data-item')).toBe('scan_each[234]');
+      expect(nbrowser.log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    }, 180_000);
+  },
+);
