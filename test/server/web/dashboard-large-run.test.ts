@@ -142,6 +142,12 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the run page of a MAP over h
 
     // The attempts, one an item: the newest page, the report's reader sees where it stands.
     expect(await pagerAt('attempts').textContent()).toBe('351–450 of 450');
+
+    // Another task and back: the MAP's panel opens afresh (all its items, from the first page).
+    await page.locator('svg.graph g.node[data-task="list_folders"]').click();
+    await page.locator('.task-panel[data-task="list_folders"]').waitFor({ timeout: T });
+    await page.locator('svg.graph g.node[data-task="scan_each"]').click();
+    await expect.poll(() => pagerAt('items').textContent()).toBe('1–100 of 450');
   });
 
   it('shows the start of an output of hundreds of kilobytes, and all of it when asked', async () => {

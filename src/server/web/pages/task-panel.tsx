@@ -46,7 +46,7 @@ export function TaskPanel(props: {
           </Fact>
         ) : null}
       </dl>
-      {task?.items && task.items.length > 0 ? <ItemsTable items={task.items} now={props.now} /> : null}
+      {task?.items && task.items.length > 0 ? <ItemsTable key={props.id} items={task.items} now={props.now} /> : null}
       {decisions.length > 0 ? (
         <>
           <h3>Decisions</h3>
@@ -61,7 +61,7 @@ export function TaskPanel(props: {
           </ul>
         </>
       ) : null}
-      {attempts.length > 0 ? <AttemptsTable attempts={attempts} now={props.now} /> : null}
+      {attempts.length > 0 ? <AttemptsTable key={props.id} attempts={attempts} now={props.now} /> : null}
       {props.resolved ? (
         <Json
           title={
