@@ -74,8 +74,10 @@ export function progressRoutes(
           if (logGrew || !view) {
             logGrew = false;
             const began = Date.now();
-            view = await reader.status(id);
-            kept = progressOf(view, [], await backend.store.read(id));
+            // The log read once for both (a run of 40,000 events: a read is half a second).
+            const loaded = await reader.load(id);
+            view = await reader.commits.statusOf(loaded);
+            kept = progressOf(view, [], loaded.events);
             readAt = Date.now();
             readMs = readAt - began;
           }
