@@ -209,26 +209,35 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the run page of a MAP over h
   }, 240_000);
 });
 
-describe.skipIf(noNats || (!chromiumBin() && !process.env.CI))(
-  'the run page of a large MAP on NATS, in chromium',
-  () => {
+// As users deploy on NATS: an engine running the handlers itself, or an engine and a remote worker (its own NATS user).
+const DEPLOYMENTS: Array<[string, boolean]> = [
+  ['an engine running the handlers', true],
+  ['an engine and a remote worker', false],
+];
+
+describe.skipIf(noNats || (!chromiumBin() && !process.env.CI)).each(DEPLOYMENTS)(
+  'the run page of a large MAP on NATS, %s, in chromium',
+  (_, engineRunsHandlers) => {
     const c = useCluster();
-    let engine: LedgerflowProcess;
+    const procs: LedgerflowProcess[] = [];
     let nui: UiProcess;
     let nbrowser: Browser;
     afterAll(async () => {
       await nbrowser?.close();
       await nui?.stop();
-      await engine?.kill();
+      for (const p of procs) await p.kill();
     });
 
-    it('alice signs in and pages through the items an engine ran, down to the one that failed', async () => {
+    it('alice signs in and pages through the items it ran, down to the one that failed', async () => {
       const at = project();
-      engine = spawnLedgerflow('engine', ['engine', '--nats', c.as('engine'), '--handlers', './definitions/scan.mjs'], {
-        cwd: at,
-        markers: join(at, 'm'),
-      });
-      await engine.started();
+      const handlers = ['--handlers', './definitions/scan.mjs'];
+      const opts = { cwd: at, markers: join(at, 'm') };
+      procs.push(
+        spawnLedgerflow('engine', ['engine', '--nats', c.as('engine'), ...(engineRunsHandlers ? handlers : [])], opts),
+      );
+      if (!engineRunsHandlers)
+        procs.push(spawnLedgerflow('worker', ['worker', '--nats', c.as('worker'), ...handlers], opts));
+      for (const p of procs) await p.started();
       const nlf = (...args: string[]) => cli([...args, '--nats', c.as('engine')], { cwd: at });
       expect((await nlf('deploy', 'definitions/scan.yaml')).code).toBe(0);
       const started = await nlf('start', 'scan-depots', '--count', '450', '--json');
