@@ -93,10 +93,10 @@ export abstract class HeldRunIndex<O extends RunIndexOptions = RunIndexOptions> 
    * folded whole only the first time, and when a batch does not follow on from the record (a gap, a log replaced).
    */
   followRecord(runId: string): RecordFollower {
+    if (!RUN_ID_PATTERN.test(runId)) return { next: async () => null };
     let tracked: TrackedRun | null = null;
     return {
       next: async (events) => {
-        if (!RUN_ID_PATTERN.test(runId)) return null;
         const was = tracked;
         if (was) {
           const more = events.filter((e) => e.seq > was.record.lastSeq);
