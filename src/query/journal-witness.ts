@@ -24,12 +24,14 @@ interface JournalMark {
 type Mark = JournalMark & { offset: number };
 
 /**
- * What one segment holds, as read so far: segments only grow (a failed sync cuts back only what was never
- * acknowledged, and a segment is dropped whole), so a grown one is read from where its last read ended.
+ * What one segment holds, as read so far: its records only grow (a failed sync cuts back only what was never
+ * acknowledged, and a segment is dropped whole), so a changed one is read from where its last read ended. Its size may
+ * stay while they grow (the writer writes zeros ahead of them, journal.ts): its time says it changed.
  */
 interface SegmentMarks {
   ino: number;
   size: number;
+  mtimeNs: bigint;
   /** Where its whole records end: the next read starts there. */
   end: number;
   marks: Map<string, Mark>;
@@ -152,18 +154,22 @@ export class JournalWitness {
     } catch {
       return new Map();
     }
-    const stats = await Promise.all(names.map((n) => stat(join(this.journalDir, n)).catch(() => null)));
-    const stamp = names.map((n, i) => `${n}:${stats[i]?.size}:${stats[i]?.mtimeMs}`).join('|');
+    const stats = await Promise.all(
+      names.map((n) => stat(join(this.journalDir, n), { bigint: true }).catch(() => null)),
+    );
+    const stamp = names.map((n, i) => `${n}:${stats[i]?.size}:${stats[i]?.mtimeNs}`).join('|');
     if (stamp === this.stamp) return this.marks;
     const segments = new Map<string, SegmentMarks>();
     for (const [i, name] of names.entries()) {
       const st = stats[i];
       if (!st) continue;
       const kept = this.segments.get(name);
+      const ino = Number(st.ino);
+      const size = Number(st.size);
       const seg =
-        kept && kept.ino === st.ino && kept.size <= st.size
-          ? await this.readOn(name, kept, st.size)
-          : await this.readWhole(name, st.ino);
+        kept && kept.ino === ino && kept.size <= size
+          ? await this.readOn(name, kept, size, st.mtimeNs)
+          : await this.readWhole(name, ino, st.mtimeNs);
       if (seg) segments.set(name, seg);
     }
     this.segments = segments;
@@ -180,21 +186,21 @@ export class JournalWitness {
     return marks;
   }
 
-  private async readWhole(name: string, ino: number): Promise<SegmentMarks | null> {
+  private async readWhole(name: string, ino: number, mtimeNs: bigint): Promise<SegmentMarks | null> {
     const buf = await readFile(join(this.journalDir, name)).catch(() => null);
     if (!buf) return null;
     const { records, end } = parseSegment(buf);
     const tail = Buffer.from(buf.subarray(Math.max(0, end - TAIL), end));
-    const seg: SegmentMarks = { ino, size: buf.length, end, marks: new Map(), voided: new Set(), tail };
+    const seg: SegmentMarks = { ino, size: buf.length, mtimeNs, end, marks: new Map(), voided: new Set(), tail };
     addRecords(seg, records);
     return seg;
   }
 
-  /** `seg` with the records appended to its segment since it was read (its size now `size`). */
-  private async readOn(name: string, seg: SegmentMarks, size: number): Promise<SegmentMarks | null> {
-    if (size === seg.size) return seg;
+  /** `seg` with the records appended to its segment since it was read (its size now `size`, its time `mtimeNs`). */
+  private async readOn(name: string, seg: SegmentMarks, size: number, mtimeNs: bigint): Promise<SegmentMarks | null> {
+    if (size === seg.size && mtimeNs === seg.mtimeNs) return seg;
     // A segment whose header was not whole when read (end 0) is read again from its start.
-    if (seg.end === 0) return this.readWhole(name, seg.ino);
+    if (seg.end === 0) return this.readWhole(name, seg.ino, mtimeNs);
     const fh = await open(join(this.journalDir, name), 'r').catch(() => null);
     if (!fh) return null;
     try {
@@ -202,10 +208,10 @@ export class JournalWitness {
       const buf = Buffer.alloc(size - from);
       const { bytesRead } = await fh.read(buf, 0, buf.length, from);
       if (bytesRead < seg.tail.length || !buf.subarray(0, seg.tail.length).equals(seg.tail))
-        return this.readWhole(name, seg.ino);
+        return this.readWhole(name, seg.ino, mtimeNs);
       const { records, end } = parseRecords(buf.subarray(0, bytesRead), seg.tail.length);
       const tail = Buffer.from(buf.subarray(Math.max(0, end - TAIL), end));
-      const next: SegmentMarks = { ...seg, size: from + bytesRead, end: from + end, tail };
+      const next: SegmentMarks = { ...seg, size: from + bytesRead, mtimeNs, end: from + end, tail };
       addRecords(next, records);
       return next;
     } finally {

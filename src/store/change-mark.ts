@@ -1,6 +1,6 @@
 /**
- * A mark of the embedded store's runs as they stand, cheap to read: the newest journal segment (name, inode, size,
- * mtime) and how many run logs the runs folder names. Every commit is written to the journal first (journal.ts), and a
+ * A mark of the embedded store's runs as they stand, cheap to read: the newest journal segment (name, inode, where its
+ * records end, size, mtime) and how many run logs the runs folder names. Every commit is written to the journal first (journal.ts), and a
  * run archived, restored or removed changes the count (the folder's own mtime would not do: a driver's lease file
  * comes and goes there after a command's last commit); so two equal marks read apart mean no commit and no run came or
  * went between them (but for one removed by hand and another restored in between). A reader that wrote something from the store under one mark can tell,
@@ -10,6 +10,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unlessMissing } from './durable-fs.js';
+import { recordsEndSync } from './journal.js';
 
 const SEGMENT = /^\d{12}\.log$/;
 
@@ -22,6 +23,8 @@ export async function storeChangeMark(dir: string): Promise<string> {
   const runs = (await unlessMissing(readdir(join(dir, 'runs')))) ?? [];
   let logs = 0;
   for (const n of runs) if (n.endsWith('.jsonl')) logs++;
-  const segPart = seg ? `${newest}:${seg.ino}:${seg.size}:${seg.mtimeNs}` : 'no-journal';
+  // Where its records end, not its size: zeros are written ahead of them (journal.ts), so the size stays while they grow.
+  const end = seg ? recordsEndSync(join(journal, newest!)) : null;
+  const segPart = seg ? `${newest}:${seg.ino}:${end}:${seg.size}:${seg.mtimeNs}` : 'no-journal';
   return `${segPart}/${logs}`;
 }

@@ -12,7 +12,7 @@ import { constants } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCommitLine, readAt } from './jsonl.js';
-import { BOOT, parseSegment, sameBoot, type Journal, type JournalRecord } from './journal.js';
+import { BOOT, parseSegment, sameBoot, zerosFrom, type Journal, type JournalRecord } from './journal.js';
 import { leftByDead } from './lock.js';
 
 export interface RecoveryHost {
@@ -64,7 +64,8 @@ async function recoverJournal(journal: Journal, host: RecoveryHost): Promise<num
       }
       if (await putLine(r, host)) putBack++;
     }
-    if (validEnd < buf.length) {
+    // Zeros after the records are space written ahead of them, not damage.
+    if (validEnd < buf.length && !zerosFrom(buf, validEnd)) {
       if (i === names.length - 1) {
         await cut(path, validEnd);
         journal.forget();

@@ -11,6 +11,12 @@
  * segment passes SEGMENT_BYTES the writer starts another; older ones are dropped once the logs they name are synced
  * (checkpoint), so the journal stays small.
  *
+ * Space ahead of the records is written with zeros before it is used (zeroAhead): an append that grows a file makes its
+ * fdatasync commit the file system's own journal (the new size), where one that overwrites bytes already on disk
+ * syncs the data alone, as PostgreSQL fills its WAL segments with zeros first. So a segment is its records, then
+ * zeros: a record never holds a zero byte (its head is ASCII, its line JSON), and the first zero byte where a record
+ * would start is where the records end (`end`), as the end of the file is.
+ *
  * Only the holder of the store's writer lock writes here or moves segments.
  */
 import { open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -28,11 +34,22 @@ import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { syncDir, unlessMissing } from './durable-fs.js';
 import { errorMessage } from '../errors/index.js';
+import { MAGIC, ZEROS_MAX, parseSegment, zeroBytes } from './journal-records.js';
+
+export {
+  encodeRecord,
+  parseRecords,
+  parseSegment,
+  recordsEndSync,
+  zerosFrom,
+  type JournalRecord,
+} from './journal-records.js';
 
 const fdatasync = promisify(fdatasyncCb);
 
 export const SEGMENT_BYTES = 4 * 1024 * 1024;
-const MAGIC = 'ledgerflow journal 1';
+/** Zeros written ahead at a time: as much as is in use already, from ZEROS_MIN up to ZEROS_MAX (a small store stays small). */
+const ZEROS_MIN = 64 * 1024;
 const SEGMENT = /^(\d{12})\.log$/;
 
 /**
@@ -53,68 +70,16 @@ export function sameBoot(a: string, b: string): boolean {
   return a.startsWith('up:') && b.startsWith('up:') && Math.abs(Number(a.slice(3)) - Number(b.slice(3))) <= 2;
 }
 
-export interface JournalRecord {
-  kind: 'C' | 'V';
-  runId: string;
-  /** Where the line starts in the run's log. */
-  offset: number;
-  /** The commit line, newline included (C); empty (V). */
-  bytes: Buffer;
-}
-
-export function encodeRecord(
-  kind: 'C' | 'V',
-  runId: string,
-  offset: number,
-  bytes: Buffer = Buffer.alloc(0),
-): Buffer[] {
-  return [Buffer.from(`${kind} ${runId} ${offset} ${bytes.length}\n`), bytes];
-}
-
-const RECORD_HEAD = /^([CV]) ([A-Za-z0-9_-]{1,128}) (\d{1,15}) (\d{1,10})$/;
-
-/** A segment's records up to the first that is cut short or unreadable (`end`: where that one starts). */
-export function parseSegment(buf: Buffer): { boot: string | null; records: JournalRecord[]; end: number } {
-  const first = buf.indexOf(0x0a);
-  let boot: string | null = null;
-  try {
-    const h = JSON.parse(buf.subarray(0, first).toString('utf8')) as { journal?: unknown; boot?: unknown };
-    if (first > 0 && h.journal === MAGIC && typeof h.boot === 'string') boot = h.boot;
-  } catch {
-    // no header (cut short while the segment was made): nothing in it
-  }
-  if (boot === null) return { boot, records: [], end: 0 };
-  return { boot, ...parseRecords(buf, first + 1) };
-}
-
-/** The whole records in `buf` from `pos` (a record's start), up to the first cut short or unreadable (`end`). */
-export function parseRecords(buf: Buffer, pos: number): { records: JournalRecord[]; end: number } {
-  const records: JournalRecord[] = [];
-  while (pos < buf.length) {
-    const nl = buf.indexOf(0x0a, pos);
-    const m = nl < 0 ? null : RECORD_HEAD.exec(buf.subarray(pos, nl).toString('latin1'));
-    if (!m) break;
-    const len = Number(m[4]);
-    if (nl + 1 + len > buf.length) break;
-    records.push({
-      kind: m[1] as 'C' | 'V',
-      runId: m[2]!,
-      offset: Number(m[3]),
-      bytes: buf.subarray(nl + 1, nl + 1 + len),
-    });
-    pos = nl + 1 + len;
-  }
-  return { records, end: pos };
-}
-
 const segmentName = (n: number) => `${String(n).padStart(12, '0')}.log`;
 
 export class Journal {
   private fh: FileHandle | null = null;
   private name = '';
   private ino = 0;
-  /** Where the active segment ends: the next record goes there. */
+  /** Where the active segment's records end: the next record goes there. */
   private size = 0;
+  /** How long the active segment's file is (its records, then zeros written ahead: see zeroAhead). */
+  private allocated = 0;
   /** Set when the journal's tail is in doubt (a failed sync that could not be undone): nothing more is written. */
   failed: Error | null = null;
 
@@ -148,7 +113,8 @@ export class Journal {
   async attach(): Promise<{ otherBoot: boolean; unchanged?: boolean }> {
     if (this.fh) {
       const st = await stat(join(this.dir, this.name)).catch(() => null);
-      if (st && st.ino === this.ino && st.size === this.size) return { otherBoot: false, unchanged: true };
+      if (st && st.ino === this.ino && st.size === this.allocated && (await this.nothingAfter(this.fh)))
+        return { otherBoot: false, unchanged: true };
       // Another process wrote, recovered or started a new segment since.
       await this.fh.close().catch(() => undefined);
       this.fh = null;
@@ -160,16 +126,16 @@ export class Journal {
       return { otherBoot: false };
     }
     const fh = await open(join(this.dir, newest), constants.O_RDWR | constants.O_NOFOLLOW);
-    const { st, head } = await closedOnThrow(fh, async () => {
-      const st = await fh.stat();
-      return { st, head: await fh.read(Buffer.alloc(Math.min(st.size, 256)), 0, Math.min(st.size, 256), 0) };
-    });
-    const { boot } = parseSegment(head.buffer.subarray(0, head.bytesRead));
-    Object.assign(this, { fh, name: newest, ino: st.ino, size: st.size });
+    const { st, whole } = await closedOnThrow(fh, async () => ({ st: await fh.stat(), whole: await fh.readFile() }));
+    // The records end where the first cut short, unreadable or zero one starts (a writer that died mid-record is
+    // recovered right after this, which cuts its record off; the next record goes where it started either way).
+    const { boot, end } = parseSegment(whole);
+    Object.assign(this, { fh, name: newest, ino: st.ino, size: end, allocated: whole.length });
     if (boot === null) {
       // Made but its header never finished (a crash): it holds nothing; begin it again.
       await this.fh!.truncate(0);
       this.size = 0;
+      this.allocated = 0;
       await this.write(Buffer.from(JSON.stringify({ journal: MAGIC, boot: BOOT }) + '\n'));
       return { otherBoot: false };
     }
@@ -230,7 +196,7 @@ export class Journal {
     const name = segmentName(n);
     const fh = await open(join(this.dir, name), 'wx+');
     const { ino } = await closedOnThrow(fh, () => fh.stat());
-    Object.assign(this, { fh, name, ino, size: 0 });
+    Object.assign(this, { fh, name, ino, size: 0, allocated: 0 });
     await this.write(Buffer.from(JSON.stringify({ journal: MAGIC, boot: BOOT }) + '\n'));
     await syncDir(this.dir);
   }
@@ -257,6 +223,7 @@ export class Journal {
     try {
       // Into the page cache without the thread pool (see group-commit.ts); the sync waits for the disk through it.
       for (let off = 0; off < buf.length; ) off += writeSync(fh.fd, buf, off, buf.length - off, at + off);
+      if (at + buf.length > this.allocated) this.allocated = at + buf.length;
     } catch (err) {
       try {
         ftruncateSync(fh.fd, at);
@@ -268,7 +235,40 @@ export class Journal {
       throw err;
     }
     this.size = at + buf.length;
+    this.zeroAhead(fh.fd);
     return at;
+  }
+
+  /**
+   * Zeros after the records once they reach the end of the file, as much again as the file holds (ZEROS_MIN to
+   * ZEROS_MAX), not past where the segment is full: the next records overwrite them, and their syncs need no change of
+   * the file's size (see above). Written before the sync that follows, which makes them durable too. When they cannot be
+   * written (a full disk), the file is cut back to its records and grows with them as before: the zeros only save time.
+   */
+  private zeroAhead(fd: number): void {
+    if (this.allocated > this.size || this.size >= SEGMENT_BYTES) return;
+    const want = Math.min(Math.max(this.size, ZEROS_MIN), ZEROS_MAX, SEGMENT_BYTES + ZEROS_MIN - this.size);
+    const ZEROS = zeroBytes();
+    try {
+      for (let off = 0; off < want; ) off += writeSync(fd, ZEROS, 0, want - off, this.size + off);
+      this.allocated = this.size + want;
+    } catch {
+      try {
+        ftruncateSync(fd, this.size);
+        this.allocated = this.size;
+      } catch (err) {
+        this.failed = new Error(
+          `the journal ${join(this.dir, this.name)} could not be written ahead nor cut back to its records (${errorMessage(err)}); reopen the store`,
+        );
+      }
+    }
+  }
+
+  /** Whether nothing follows the records this process wrote (another writer's start with a byte other than zero). */
+  private async nothingAfter(fh: FileHandle): Promise<boolean> {
+    if (this.size >= this.allocated) return true;
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, this.size);
+    return bytesRead === 0 || buffer[0] === 0;
   }
 
   /** fdatasync of the active segment: everything put() before this call is durable once it resolves. */
@@ -286,6 +286,7 @@ export class Journal {
       await fh.truncate(at);
       await fh.datasync();
       this.size = at;
+      this.allocated = at;
     } catch (err) {
       this.failed ??= new Error(
         `the journal ${join(this.dir, this.name)} could not be synced nor its unsynced tail cut (${errorMessage(err)}); reopen the store`,

@@ -8,14 +8,14 @@
  * fail) by wrapping node:fs/promises.
  */
 import { mkdtempSync } from 'node:fs';
-import { appendFile, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, open as openFile, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppendConflictError, StoreError } from '../../src/errors/index.js';
 import { FileEventStore } from '../../src/store/index.js';
-import { BOOT, encodeRecord } from '../../src/store/journal.js';
+import { BOOT, encodeRecord, recordsEndSync } from '../../src/store/journal.js';
 import { ev, evs, outcome } from './helpers.js';
 
 const journalSyncs = vi.hoisted(() => ({ log: [] as { done: boolean }[], failNext: 0 }));
@@ -186,10 +186,14 @@ describe('file store: group commit', () => {
     const size = async (runId: string) => (await readFile(logOf(dir, runId))).length;
     const [r1At, r2At] = [await size('r1'), await size('r2')];
     const newest = join(dir, 'journal', (await segments(dir)).at(-1)!);
-    await appendFile(
-      newest,
-      Buffer.concat([...encodeRecord('C', 'r1', r1At, line('r1')), ...encodeRecord('C', 'r2', r2At, line('r2'))]),
-    );
+    // Where a writer puts them: at the end of the records, over the zeros written ahead of them.
+    const fh = await openFile(newest, 'r+');
+    const records = Buffer.concat([
+      ...encodeRecord('C', 'r1', r1At, line('r1')),
+      ...encodeRecord('C', 'r2', r2At, line('r2')),
+    ]);
+    await fh.write(records, 0, records.length, recordsEndSync(newest)!);
+    await fh.close();
     await appendFile(logOf(dir, 'r2'), line('r2').subarray(0, 30));
     await leaveDeadLock(dir);
 
