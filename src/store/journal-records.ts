@@ -9,8 +9,7 @@ export const MAGIC = 'ledgerflow journal 1';
 /** Zeros written ahead at a time at most (journal.ts): also the piece zero bytes are compared in. */
 export const ZEROS_MAX = 1024 * 1024;
 /** ZEROS_MAX zero bytes: resident only once a process writes or compares them (the system maps them when first read). */
-const ZEROS = Buffer.alloc(ZEROS_MAX);
-export const zeroBytes = (): Buffer => ZEROS;
+export const ZEROS = Buffer.alloc(ZEROS_MAX);
 
 export interface JournalRecord {
   kind: 'C' | 'V';

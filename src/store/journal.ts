@@ -34,7 +34,7 @@ import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { syncDir, unlessMissing } from './durable-fs.js';
 import { errorMessage } from '../errors/index.js';
-import { MAGIC, ZEROS_MAX, parseSegment, zeroBytes } from './journal-records.js';
+import { MAGIC, ZEROS, ZEROS_MAX, parseSegment } from './journal-records.js';
 
 export {
   encodeRecord,
@@ -227,6 +227,7 @@ export class Journal {
     } catch (err) {
       try {
         ftruncateSync(fh.fd, at);
+        this.allocated = at; // the zeros ahead went with the cut: the next records write them again
       } catch {
         this.failed = new Error(
           `the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${errorMessage(err)}); reopen the store`,
@@ -248,7 +249,6 @@ export class Journal {
   private zeroAhead(fd: number): void {
     if (this.allocated > this.size || this.size >= SEGMENT_BYTES) return;
     const want = Math.min(Math.max(this.size, ZEROS_MIN), ZEROS_MAX, SEGMENT_BYTES + ZEROS_MIN - this.size);
-    const ZEROS = zeroBytes();
     try {
       for (let off = 0; off < want; ) off += writeSync(fd, ZEROS, 0, want - off, this.size + off);
       this.allocated = this.size + want;
