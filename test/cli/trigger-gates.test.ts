@@ -239,7 +239,7 @@ describe.concurrent('debounce and throttle on the embedded store (ledgerflow ser
   it('validate names each bad debounce or throttle at file:line:col with the fix', async () => {
     const p = place({
       'bad.yaml': LEADS.replace(
-        'debounce: { period: 10s, key: "${event.data.lead_id}" }',
+        'debounce: { period: 20s, key: "${event.data.lead_id}" }',
         'debounce: { period: 0, key: "${workflow.input.lead_id}" }',
       ),
     });
