@@ -225,14 +225,10 @@ export class Journal {
       for (let off = 0; off < buf.length; ) off += writeSync(fh.fd, buf, off, buf.length - off, at + off);
       if (at + buf.length > this.allocated) this.allocated = at + buf.length;
     } catch (err) {
-      try {
-        ftruncateSync(fh.fd, at);
-        this.allocated = at; // the zeros ahead went with the cut: the next records write them again
-      } catch {
+      if (!this.cutNow(fh.fd, at))
         this.failed = new Error(
           `the journal ${join(this.dir, this.name)} could not be written nor its unsynced tail cut (${errorMessage(err)}); reopen the store`,
         );
-      }
       throw err;
     }
     this.size = at + buf.length;
@@ -252,15 +248,25 @@ export class Journal {
     try {
       for (let off = 0; off < want; ) off += writeSync(fd, ZEROS, 0, want - off, this.size + off);
       this.allocated = this.size + want;
-    } catch {
-      try {
-        ftruncateSync(fd, this.size);
-        this.allocated = this.size;
-      } catch (err) {
+    } catch (err) {
+      if (!this.cutNow(fd, this.size))
         this.failed = new Error(
           `the journal ${join(this.dir, this.name)} could not be written ahead nor cut back to its records (${errorMessage(err)}); reopen the store`,
         );
-      }
+    }
+  }
+
+  /**
+   * Cuts the file back to `at` where a write failed (no sync: nothing past `at` was acknowledged); false when even
+   * that fails. Zeros written ahead go with the cut, so the next records write them again (zeroAhead).
+   */
+  private cutNow(fd: number, at: number): boolean {
+    try {
+      ftruncateSync(fd, at);
+      this.allocated = at;
+      return true;
+    } catch {
+      return false;
     }
   }
 
