@@ -15,16 +15,15 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CorruptRunError, errorMessage } from '../errors/index.js';
+import { errorMessage } from '../errors/index.js';
 import type { CorruptRun } from '../store/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
-import type { CacheEntry } from './cache-lines.js';
 import type { KeptVersion } from './cache-figures.js';
 import { DIR_SETTLE_MS } from './cache-ids.js';
 import { figuresFromTail, pageFromTail } from './cache-tail.js';
-import { damageOf, FileIndexCache, recordedOf } from './file-index-disk.js';
-import { advance, RecordGapError, track, type RunRecord, type TrackedRun } from './record.js';
-import type { HeldRecord } from './record-set.js';
+import { damageOf, recordedOf } from './file-index-disk.js';
+import { FileIndexReads, type Stat } from './file-index-read.js';
+import type { RunRecord } from './record.js';
 import { revealRecord } from './record-values.js';
 import type { RunPage } from './paging.js';
 import { pagesOnly, type RunQuery } from './query.js';
@@ -41,13 +40,6 @@ const SAVE_EVERY_MS = 10 * 60_000;
 /** Watch events are gathered this long: a burst of appends to one run is read once. */
 const WATCH_DEBOUNCE_MS = 25;
 
-interface Stat {
-  runId: string;
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
-
 interface Following {
   watcher: FSWatcher | null;
   timers: NodeJS.Timeout[];
@@ -56,9 +48,7 @@ interface Following {
   dirMtimeMs: number;
 }
 
-export class FileRunIndex extends FileIndexCache {
-  /** Runs not settled, with their fold, while following: the next change continues them. */
-  private readonly tracked = new Map<string, TrackedRun>();
+export class FileRunIndex extends FileIndexReads {
   /** Every look at the files runs in this one lane: a look never interleaves with another. */
   private lane: Promise<unknown> = Promise.resolve();
   private following: Following | null = null;
@@ -124,7 +114,7 @@ export class FileRunIndex extends FileIndexCache {
     await pool(runIds, READ_CONCURRENCY, async (runId) => {
       const st = statSync(join(this.store.runsDir, `${runId}.jsonl`), { throwIfNoEntry: false });
       const s = st && { runId, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
-      const got = s && (await this.readEntry(s, undefined, undefined));
+      const got = s && (await this.readEntry(s, undefined, undefined, this.following !== null));
       if (!got) return; // removed meanwhile, or empty: not a run
       if (got.entry.corrupt) corrupt.push({ runId, ...got.entry.corrupt });
       else if (got.record) records.push(got.record);
@@ -299,7 +289,7 @@ export class FileRunIndex extends FileIndexCache {
     await pool(stale, READ_CONCURRENCY, async (s) => {
       const had = entries.get(s.runId);
       const held = this.set.held(s.runId);
-      const got = await this.readEntry(s, had, held);
+      const got = await this.readEntry(s, had, held, this.following !== null);
       if (!got) {
         this.drop(s.runId);
         return;
@@ -334,58 +324,6 @@ export class FileRunIndex extends FileIndexCache {
     this.corrupt.delete(runId);
     this.damaged.delete(runId);
     this.tracked.delete(runId);
-  }
-
-  /**
-   * The entry of a run whose file changed, read up to the size just stat'ed (a later append makes it stale again, never
-   * wrong). A run followed here is continued from its last event, and so is a settled run whose file only grew
-   * (notifications noted after it settled change nothing but its last seq: folding its whole log again would give the
-   * same record); any other is folded from its whole log.
-   */
-  private async readEntry(
-    s: Stat,
-    had: CacheEntry | undefined,
-    held: HeldRecord | undefined,
-  ): Promise<{ entry: CacheEntry; record: RunRecord | null } | null> {
-    const entry: CacheEntry = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, corrupt: null };
-    try {
-      const events = await this.store.readStatted(s.runId, s);
-      if (events.length === 0) return null; // empty or removed: not a run
-      let run: TrackedRun | null = null;
-      const t = had?.ino === s.ino ? (this.tracked.get(s.runId) ?? this.settledRun(had, held, s)) : undefined;
-      // A log that ends before the run followed here was cut short: folded again from what it holds.
-      if (t && events.at(-1)!.seq >= t.record.lastSeq) {
-        try {
-          const more = await this.folded(
-            s.runId,
-            events.filter((e) => e.seq > t.record.lastSeq),
-          );
-          run = await this.loaded(() => advance(t, more, undefined, { blind: this.blind }));
-        } catch (err) {
-          if (!(err instanceof RecordGapError)) throw err; // the log is not the one followed: folded again below
-        }
-      }
-      if (!run) {
-        const all = await this.folded(s.runId, events);
-        run = await this.loaded(() => track(all, undefined, { blind: this.blind }));
-      }
-      if (this.following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, run);
-      else this.tracked.delete(s.runId);
-      return { entry, record: run.record };
-    } catch (err) {
-      if (err instanceof CorruptRunError) {
-        this.tracked.delete(s.runId);
-        return { entry: { ...entry, corrupt: { file: err.where, reason: err.reason } }, record: null };
-      }
-      throw err;
-    }
-  }
-
-  /** A settled run's kept record, to continue when its file (the same one) only grew: nothing is folded for it any more. */
-  private settledRun(had: CacheEntry | undefined, held: HeldRecord | undefined, s: Stat): TrackedRun | undefined {
-    if (!held || !had || s.size < had.size || !SETTLED_STATUSES.includes(held.status)) return undefined;
-    const record = this.set.get(held.runId);
-    return record && { record, compiled: null, snapshot: null, hash: '' };
   }
 }
 

@@ -36,7 +36,7 @@ import {
   summarize,
   type RunFilter,
 } from './common.js';
-import { newCursor, readEnds, readNew, readPrefix } from './jsonl.js';
+import { newCursor, readEnds, readNew, readPrefix, type Cursor } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
@@ -122,15 +122,18 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * The run index's read: the run's events from a file the caller has just stat'ed, up to `known.size` (bytes
-   * appended since are left for its next look). read() stats the file again; over 100,000 runs that second call
-   * per run costs as much as the read itself, and the caller already has its stat. Every line is checked as
-   * read() checks it; a partial last line is never parsed. A file gone since the stat: no events.
+   * The run index's read: the run's events from a file the caller has just stat'ed, up to `known.size` (later bytes are
+   * for its next look; read() would stat again, over 100,000 runs as costly as the read). Lines checked as read() does;
+   * a partial last line never parsed; a file gone since the stat: no events. `from`: where the caller's last read of
+   * this inode ended (advanced here), not past `known.size`: only what was appended since is read (file-index.ts).
    */
-  async readStatted(runId: string, known: { size: number; ino: number }): Promise<EventEnvelope[]> {
+  async readStatted(runId: string, known: { size: number; ino: number }, from?: Cursor): Promise<EventEnvelope[]> {
     assertRunId(runId);
     await this.ready();
-    const commits = await unlessMissing(readPrefix(this.fileOf(runId), known.size, known.ino, runId));
+    const path = this.fileOf(runId);
+    const commits = from
+      ? (await unlessMissing(readNew(path, from, known.size, runId)))?.commits
+      : await unlessMissing(readPrefix(path, known.size, known.ino, runId));
     return commits?.flatMap((c) => c.events) ?? [];
   }
 
