@@ -29,17 +29,23 @@ describe('archive while hundreds of runs commit (embedded store)', () => {
     const { definition } = parseDefinition(LOAD_YAML, 'load.yaml');
     const store = new FileEventStore(storeDir);
     const engine = new Engine({ store });
+    // Archive rounds from other processes, one after another, until the runs are done (and one more after).
+    let done = false;
+    let duringLoad = 0;
+    // The longest runs' work also waits for a round that archived runs (a condition, not a time: on a loaded machine
+    // one CLI round outlasted every run's work, and nothing was archived while others still ran).
+    let archivedOnce!: () => void;
+    const firstArchived = new Promise<void>((resolve) => {
+      archivedOnce = resolve;
+    });
     // Work of different lengths, so that runs settle all along while others start and commit.
     const handlers = {
       work: async (input: Record<string, unknown>) => {
         await new Promise((r) => setTimeout(r, (Number(input.n) % 25) * 150));
+        if (Number(input.n) % 25 === 24) await firstArchived;
         return { n: input.n };
       },
     };
-
-    // Archive rounds from other processes, one after another, until the runs are done (and one more after).
-    let done = false;
-    let duringLoad = 0;
     const rounds: string[] = [];
     const archiver = (async () => {
       do {
@@ -50,8 +56,9 @@ describe('archive while hundreds of runs commit (embedded store)', () => {
             .filter((l) => !l.startsWith('archived'))
             .join(' ')}`,
         );
-        if (r.code !== 0) return;
+        if (r.code !== 0) return archivedOnce(); // the rounds' exit codes are checked below
         if (!done) duringLoad += (JSON.parse(r.stdout) as { archived: number }).archived;
+        if (duringLoad > 0) archivedOnce();
       } while (!done);
     })();
 
