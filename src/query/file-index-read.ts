@@ -46,7 +46,7 @@ export abstract class FileIndexReads extends FileIndexCache {
       const followed = had?.ino === s.ino ? this.tracked.get(s.runId) : undefined;
       const on = followed && (await this.readOn(s, followed));
       if (on?.events.length === 0) return { entry, record: followed!.run.record }; // only a partial line: nothing new
-      const cursor = on?.cursor ?? newCursor(s.ino);
+      let cursor = on?.cursor ?? newCursor(s.ino);
       const events = on?.events ?? (await this.store.readStatted(s.runId, s, cursor));
       if (events.length === 0) return null; // empty or removed: not a run
       let run: TrackedRun | null = null;
@@ -64,7 +64,9 @@ export abstract class FileIndexReads extends FileIndexCache {
         }
       }
       if (!run) {
-        const all = await this.folded(s.runId, events);
+        // What was read on is not the whole log: read whole to fold it again (not met while the lines follow on).
+        const whole = on ? await this.store.readStatted(s.runId, s, (cursor = newCursor(s.ino))) : events;
+        const all = await this.folded(s.runId, whole);
         run = await this.loaded(() => track(all, undefined, { blind: this.blind }));
       }
       if (following && !SETTLED_STATUSES.includes(run.record.status)) this.tracked.set(s.runId, { run, cursor });

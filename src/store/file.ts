@@ -131,9 +131,9 @@ export class FileEventStore implements EventStore {
     assertRunId(runId);
     await this.ready();
     const path = this.fileOf(runId);
-    const commits = from
+    const commits = from?.offset
       ? (await unlessMissing(readNew(path, from, known.size, runId)))?.commits
-      : await unlessMissing(readPrefix(path, known.size, known.ino, runId));
+      : await unlessMissing(readPrefix(path, known.size, known.ino, runId, from));
     return commits?.flatMap((c) => c.events) ?? [];
   }
 

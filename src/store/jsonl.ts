@@ -140,11 +140,17 @@ const closeP = promisify(closeFd);
 
 /**
  * The commits in the first `size` bytes of a run file (a size the caller stat'ed; a partial last line is left out, as
- * readNew leaves it). Through a plain file descriptor, not a FileHandle: the run index reads every run file of a store
- * this way, and a FileHandle's open/read/close costs about twice as much per file (its object, its close through a
- * promise).
+ * readNew leaves it), `cursor` (a new one by default) advanced past them. Through a plain file descriptor, not a
+ * FileHandle: the run index reads every run file of a store this way, and a FileHandle's open/read/close costs about
+ * twice as much per file (its object, its close through a promise).
  */
-export async function readPrefix(path: string, size: number, ino: number, runId: string): Promise<Commit[]> {
+export async function readPrefix(
+  path: string,
+  size: number,
+  ino: number,
+  runId: string,
+  cursor: Cursor = newCursor(ino),
+): Promise<Commit[]> {
   if (size <= 0) return [];
   const fd = await openP(path, READ_NO_LINK).catch((err: unknown) => {
     throw linkRefused(err, path, runId);
@@ -161,7 +167,7 @@ export async function readPrefix(path: string, size: number, ino: number, runId:
   } finally {
     await closeP(fd);
   }
-  return consume(buf, newCursor(ino), path, runId).commits;
+  return consume(buf, cursor, path, runId).commits;
 }
 
 const TAIL_BYTES = 64 * 1024;
