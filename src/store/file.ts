@@ -36,7 +36,8 @@ import {
   summarize,
   type RunFilter,
 } from './common.js';
-import { newCursor, readEnds, readNew, readPrefix, type Cursor } from './jsonl.js';
+import type { Cursor } from './cursor.js'; // not from jsonl.ts: these types would then need @types/node
+import { newCursor, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
@@ -122,10 +123,9 @@ export class FileEventStore implements EventStore {
   }
 
   /**
-   * The run index's read: the run's events from a file the caller has just stat'ed, up to `known.size` (later bytes are
-   * for its next look; read() would stat again, over 100,000 runs as costly as the read). Lines checked as read() does;
-   * a partial last line never parsed; a file gone since the stat: no events. `from`: where the caller's last read of
-   * this inode ended (advanced here), not past `known.size`: only what was appended since is read (file-index.ts).
+   * The run index's read of a file it just stat'ed, up to `known.size` (read() would stat again: over 100,000 runs as
+   * costly as the read), lines checked as read() does; a file gone since: no events. `from`: where its last read of this
+   * inode ended (advanced here), not past `known.size`: only what was appended since is read (file-index.ts).
    */
   async readStatted(runId: string, known: { size: number; ino: number }, from?: Cursor): Promise<EventEnvelope[]> {
     assertRunId(runId);

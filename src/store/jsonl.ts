@@ -10,6 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Commit, EventEnvelope } from '../events/index.js';
 import { parseStoredCommit } from './common.js';
+import { newCursor, type Cursor } from './cursor.js';
 import { CorruptRunError } from '../errors/index.js';
 
 const NL = 0x0a;
@@ -35,21 +36,7 @@ async function openLog(path: string, runId: string): Promise<FileHandle> {
   });
 }
 
-/** Where a reader is in a run file; advanced only past complete lines. */
-export interface Cursor {
-  /** Inode of the file the cursor belongs to: a deleted and recreated file starts over. */
-  ino: number;
-  /** Byte offset just after the last complete line consumed. */
-  offset: number;
-  /** Number of lines consumed (for error messages). */
-  line: number;
-  /** Seq of the last event consumed; 0 before the first line. */
-  lastSeq: number;
-}
-
-export function newCursor(ino = 0): Cursor {
-  return { ino, offset: 0, line: 0, lastSeq: 0 };
-}
+export { newCursor, type Cursor } from './cursor.js';
 
 /**
  * Parses and checks one line. `where` locates it for messages: a 1-based line number, or a byte offset when the line
