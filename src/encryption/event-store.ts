@@ -114,6 +114,15 @@ export function encryptedStore<S extends EventStore>(store: S, ring: KeyRing): S
     [AT_REST, store],
     [ENCRYPTION, { ring, redacted: (runId: string) => redacted.has(runId) } satisfies EncryptedStoreInfo],
   ]);
+  // Read on from a mark (the run page's fold): opened as read() opens, only where the store under it reads on.
+  if (typeof store.readOn === 'function') {
+    const inner = store.readOn.bind(store);
+    const readOn: NonNullable<EventStore['readOn']> = async (runId, from) => {
+      const on = await inner(runId, from);
+      return on && { events: await opened(runId, on.events), mark: on.mark };
+    };
+    overrides.set('readOn', readOn);
+  }
   if (typeof store.blobs === 'function') {
     const inner = store.blobs.bind(store);
     let wrapped: ReturnType<typeof encryptedBlobs> | undefined;

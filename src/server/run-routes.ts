@@ -16,7 +16,8 @@ import type { Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
 import { runLinks } from './run-links.js';
 import { ApiError } from './errors.js';
-import { runDetail, startedBy } from './run-detail.js';
+import { runDetail } from './run-detail.js';
+import { startedBy, ViewedRuns } from './viewed-runs.js';
 import { progressRoutes } from './progress-routes.js';
 import { jsonBody, keepAlive } from './http.js';
 import { parseRunQuery, recordOf } from '../query/index.js';
@@ -58,7 +59,8 @@ export function runRoutes(
     return c.json(await backend.runs.query({ limit: DEFAULT_PAGE, ...q }));
   });
 
-  app.get('/api/runs/:id', async (c) => c.json(await runDetail(backend, reader, c.req.param('id'))));
+  const viewed = new ViewedRuns(backend.store);
+  app.get('/api/runs/:id', async (c) => c.json(await runDetail(backend, reader, viewed, c.req.param('id'))));
 
   // The body of a large payload kept apart from the events (a reference's digest, as the events show it), as its JSON.
   app.get('/api/blobs/:digest', async (c) => {

@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { StoreError, errorMessage } from '../errors/index.js';
 import { statOrNull, syncDir } from './durable-fs.js';
 import { readAt } from './jsonl.js';
@@ -53,4 +54,29 @@ export async function keepTornBytes(
  */
 export function tornWarning(torn: TornTail, what: string): string {
   return `run ${torn.runId}: a torn last line (a write cut short by a crash) ${what}; ${torn.bytes} bytes of torn lines are kept in ${torn.file}`;
+}
+
+/** `<runId>.jsonl.torn` beside the run's log: the torn lines once cut from it. */
+export function tornFileOf(runsDir: string, runId: string): string {
+  return join(runsDir, `${runId}.jsonl.torn`);
+}
+
+/** The torn lines kept of a run, or null when none ever were. */
+export async function tornTailOf(runsDir: string, runId: string): Promise<TornTail | null> {
+  const file = tornFileOf(runsDir, runId);
+  const st = await statOrNull(file);
+  return st ? { runId, file, bytes: st.size } : null;
+}
+
+/** The torn bytes [from, to) of the run's log at `path` kept before they are cut (keepTornBytes), and the warning said. */
+export async function keepTorn(
+  runId: string,
+  path: string,
+  span: { from: number; to: number },
+  runsDir: string,
+  warn: (message: string) => void,
+): Promise<void> {
+  await keepTornBytes(runId, path, span.from, span.to, tornFileOf(runsDir, runId), runsDir);
+  const torn = await tornTailOf(runsDir, runId);
+  if (torn) warn(tornWarning(torn, `of ${span.to - span.from} bytes was cut from ${path}`));
 }

@@ -19,6 +19,8 @@ import type {
   RunLease,
   TornTail,
   EventStore,
+  ReadMark,
+  ReadOn,
   ReadOptions,
   RunEvents,
   RunSummary,
@@ -46,9 +48,10 @@ import { GroupWriter, type RunCache } from './group-commit.js';
 import { statOrNull, statOrNullSync, syncDir, unlessMissing } from './durable-fs.js';
 import { followFile, RunsWatcher, type FileSubscription } from './file-follow.js';
 import { LeaseTemplate } from './lease-template.js';
-import { keepTornBytes, tornWarning } from './file-torn.js';
+import { keepTorn, tornTailOf } from './file-torn.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, type FileStoreOptions } from './file-options.js';
 import { FileRunArchive } from './archive/file-archive.js';
+import { readOnFile } from './file-read-on.js';
 
 export type { FileStoreOptions } from './file-options.js';
 
@@ -90,7 +93,7 @@ export class FileEventStore implements EventStore {
       forget: (runId) => this.cache.delete(runId),
       forgetAll: () => this.cache.clear(),
       cached: (runId) => this.cache.get(runId),
-      keepTorn: (runId, path, from, to) => this.keepTorn(runId, path, from, to),
+      keepTorn: (runId, path, from, to) => keepTorn(runId, path, { from, to }, this.runsDir, this.warn),
       warn: (message) => this.warn(message),
       added: (runId, ino, from, to, json, session, lastSeq) => {
         for (const sub of this.followers.get(runId) ?? [])
@@ -135,6 +138,11 @@ export class FileEventStore implements EventStore {
       ? (await unlessMissing(readNew(path, from, known.size, runId)))?.commits
       : await unlessMissing(readPrefix(path, known.size, known.ino, runId, from));
     return commits?.flatMap((c) => c.events) ?? [];
+  }
+
+  /** The run's events after an earlier readOn's mark, and the mark after them (file-read-on.ts). */
+  readOn(runId: string, from: ReadMark | null): Promise<ReadOn | null> {
+    return readOnFile(runId, this.fileOf(runId), from, (known, c) => this.readStatted(runId, known, c));
   }
 
   async lastSeq(runId: string): Promise<number> {
@@ -241,11 +249,9 @@ export class FileEventStore implements EventStore {
     return readSharedFile(this.dir, name);
   }
 
-  async tornTail(runId: string): Promise<TornTail | null> {
+  tornTail(runId: string): Promise<TornTail | null> {
     assertRunId(runId);
-    const file = this.tornFileOf(runId);
-    const st = await statOrNull(file);
-    return st ? { runId, file, bytes: st.size } : null;
+    return tornTailOf(this.runsDir, runId);
   }
 
   readAll(filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
@@ -338,20 +344,6 @@ export class FileEventStore implements EventStore {
     return join(this.runsDir, `${runId}.jsonl`);
   }
 
-  private tornFileOf(runId: string): string {
-    return join(this.runsDir, `${runId}.jsonl.torn`);
-  }
-
-  /**
-   * Keeps the torn bytes [from, to) of the run's log before they are cut: appended to <runId>.jsonl.torn, one
-   * piece a line, durable before the cut.
-   */
-  private async keepTorn(runId: string, path: string, from: number, to: number): Promise<void> {
-    await keepTornBytes(runId, path, from, to, this.tornFileOf(runId), this.runsDir);
-    const torn = await this.tornTail(runId);
-    if (torn) this.warn(tornWarning(torn, `of ${to - from} bytes was cut from ${path}`));
-  }
-
   /**
    * Brings the run's cache up to date with its file, reading only bytes appended since the last look. Only the
    * writer calls it, under the writer lock, where no other writer can be mid-line: a trailing line without
@@ -374,7 +366,7 @@ export class FileEventStore implements EventStore {
         c.dedup.set(commit.dedupId, { firstSeq: first, lastSeq: first + commit.events.length - 1 });
       }
       if (partial) {
-        await this.keepTorn(runId, path, c.offset, st.size);
+        await keepTorn(runId, path, { from: c.offset, to: st.size }, this.runsDir, this.warn);
         await truncate(path, c.offset);
       }
     } catch (err) {

@@ -26,6 +26,8 @@ export type {
   StoredSnapshot,
   Subscription,
   OnEvents,
+  ReadMark,
+  ReadOn,
 } from './port.js';
 export { commitIssues, compareRuns } from './common.js';
 export { MemorySnapshotStore, StoredSnapshotSchema } from './snapshots.js';

@@ -65,6 +65,20 @@ export interface ReadOptions {
   fromPosition?: number;
 }
 
+/**
+ * Where a readOn of a run ended: opaque to its reader, good only for the store and run that returned it (the file store's
+ * is its read cursor).
+ */
+export interface ReadMark {
+  readonly of: string;
+}
+
+/** The events a readOn found after its mark, and the mark after them. */
+export interface ReadOn {
+  events: EventEnvelope[];
+  mark: ReadMark;
+}
+
 export interface RunEvents {
   runId: string;
   events: EventEnvelope[];
@@ -111,6 +125,13 @@ export interface EventStore {
   append(req: AppendRequest): Promise<AppendResult>;
   /** The run's events in order; [] when the run does not exist. */
   read(runId: string, opts?: ReadOptions): Promise<EventEnvelope[]>;
+  /**
+   * Optional (the file store): the run's events after where an earlier readOn of it ended (`from`; null: from its first),
+   * and where this read ended, so a reader that keeps a run's fold (the run page's: server/viewed-runs.ts) reads only what
+   * was appended since. null when the run's live log is absent or `from` does not fit it (written again, cut short): then
+   * read() it whole, which finds an archived run too.
+   */
+  readOn?(runId: string, from: ReadMark | null): Promise<ReadOn | null>;
   /** The last sequence of the run, 0 when it does not exist. */
   lastSeq(runId: string): Promise<number>;
   listRuns(filter?: { workflowId?: string; status?: WorkflowStatus } & CorruptRunHandler): Promise<RunSummary[]>;
