@@ -313,6 +313,35 @@ if (noNats) {
       advisories.unsubscribe();
     });
 
+    it('reads a long run on from the event after the last it read (the run page asking again) from where its read ended, making no consumer', async () => {
+      const writer = make();
+      const reader = make({}, { stream: writer.stream, subjectPrefix: writer.subjectPrefix });
+      const nc = await shared.admin();
+      const created: string[] = [];
+      const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${writer.stream}.>`, {
+        callback: (_e, m) => void created.push(m.subject),
+      });
+      const long = uid('long-on');
+      for (let s = 1; s <= 80; s += 2)
+        await writer.append({ runId: long, expectedSeq: s - 1, dedupId: `d${s}`, events: evs(long, s, s + 1) });
+      // Read whole once: 40 commits, more than a read walks by requests, so one consumer.
+      expect(await reader.read(long)).toEqual(evs(long, 1, 80));
+      await nc.flush();
+      const whole = created.length;
+      expect(whole).toBe(1);
+      for (let s = 81; s <= 90; s += 2) {
+        await writer.append({ runId: long, expectedSeq: s - 1, dedupId: `d${s}`, events: evs(long, s, s + 1) });
+        // Read on from what it has: the new commit alone, by requests from the commit that held its last event.
+        expect(await reader.read(long, { fromSeq: s })).toEqual(evs(long, s, s + 1));
+      }
+      expect(await reader.read(long, { fromSeq: 91 })).toEqual([]);
+      // Any other read is as before: from the run's first (a consumer), the same events.
+      expect(await reader.read(long, { fromSeq: 41 })).toEqual(evs(long, 41, 90));
+      await nc.flush();
+      expect(created.length).toBe(whole + 1);
+      advisories.unsubscribe();
+    });
+
     it('retries a publish whose reply was lost with the same message id: written once, reported as written by this call', async () => {
       const names = fresh();
       streams.push(names.stream);

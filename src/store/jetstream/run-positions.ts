@@ -43,3 +43,19 @@ export class RunPositions {
     trimOldest(this.runs, this.cacheSize);
   }
 }
+
+/**
+ * Where a read of a run from event `from` starts on the stream: at the position given (a snapshot's: the commit holding
+ * `from`, or an earlier one of the run), or, reading on from the event after the last this instance saw of the run (the
+ * run page asking again: server/viewed-runs.ts), at the commit that held that one; undefined: at the run's first. Not on
+ * a replicated stream: there only the walk from the first tells a commit that lost a race apart.
+ */
+export function readStart(
+  from: number,
+  known: RunPos | undefined,
+  fromPosition: number | undefined,
+  replicated: boolean,
+): number | undefined {
+  if (fromPosition && fromPosition > 0) return fromPosition;
+  return from > 1 && !replicated && known?.lastEventSeq === from - 1 ? known.lastStreamSeq : undefined;
+}

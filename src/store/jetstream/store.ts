@@ -60,7 +60,7 @@ import { followRun, type FollowContext } from './follow.js';
 import { resolveOptions, type JetStreamStoreOptions, type ResolvedOptions } from './options.js';
 import { readAllRuns } from './read-all.js';
 import { runMessages } from './run-messages.js';
-import { RunPositions, type RunPos } from './run-positions.js';
+import { readStart, RunPositions, type RunPos } from './run-positions.js';
 import { KvExclusive } from './exclusive.js';
 import { holdRole, type Role } from './role.js';
 import { KvSharedDocs } from './shared-docs.js';
@@ -257,9 +257,8 @@ export class JetStreamEventStore implements EventStore {
     try {
       const c = await this.link.ready();
       const deadline = this.link.deadline();
-      // From a position (a snapshot's), the read starts at that commit rather than the run's first.
-      const start = opts.fromPosition && opts.fromPosition > 0 ? opts.fromPosition : undefined;
       let known = this.runs.get(runId);
+      const start = readStart(from, known, opts.fromPosition, c.replicated);
       const handed = from === 1 && !start ? this.handedCommits.takeGiven(runId, known) : undefined;
       if (handed) {
         this.runs.remember(runId, handed.pos, false);
