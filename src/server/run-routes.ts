@@ -49,7 +49,9 @@ export function runRoutes(
       throw new ApiError(404, 'LF_RUN_NOT_FOUND', `run ${id} does not exist in this store`);
   };
 
-  progressRoutes(app, backend, reader, runExists);
+  // The run page's fold of the runs it shows, continued as they move on: its view and its progress stream read it.
+  const viewed = new ViewedRuns(backend.store);
+  progressRoutes(app, backend, reader, viewed, runExists);
 
   // A page of 50 unless `limit` says otherwise (the index answers every match when no limit is given).
   app.get('/api/runs', async (c) => {
@@ -59,7 +61,6 @@ export function runRoutes(
     return c.json(await backend.runs.query({ limit: DEFAULT_PAGE, ...q }));
   });
 
-  const viewed = new ViewedRuns(backend.store);
   app.get('/api/runs/:id', async (c) => c.json(await runDetail(backend, reader, viewed, c.req.param('id'))));
 
   // The body of a large payload kept apart from the events (a reference's digest, as the events show it), as its JSON.
