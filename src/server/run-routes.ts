@@ -20,7 +20,7 @@ import { runDetail } from './run-detail.js';
 import { startedBy, ViewedRuns } from './viewed-runs.js';
 import { progressRoutes } from './progress-routes.js';
 import { jsonBody, keepAlive } from './http.js';
-import { parseRunQuery, recordOf } from '../query/index.js';
+import { parseRunQuery, track } from '../query/index.js';
 import {
   checkSignal,
   ControlBody,
@@ -93,11 +93,11 @@ export function runRoutes(
       throw new ApiError(404, 'LF_EVENT_NOT_FOUND', `run ${id} has ${events.length} events; there is no event ${seq}`);
     // The whole page as of that event: the record (agents, result), the linked runs as they were then; a large payload a
     // DECISION read loaded first where this process has not (foldLoaded).
-    const { compiled, snapshot, record, inputs } = await foldLoaded(backend.store.blobs?.(), () => ({
-      ...foldEvents(events),
-      record: recordOf(events),
-      inputs: attemptInputs(events),
-    }));
+    const { compiled, snapshot, record, inputs } = await foldLoaded(backend.store.blobs?.(), () => {
+      const folded = foldEvents(events);
+      // The record from that fold (track's `after`: the same record as recordOf, no second fold).
+      return { ...folded, record: track(events, folded).record, inputs: attemptInputs(events) };
+    });
     const last = events.at(-1)!;
     return c.json({
       run: {
