@@ -141,7 +141,9 @@ export class FileEventStore implements EventStore {
   }
 
   /** The run's events after an earlier readOn's mark, and the mark after them (file-read-on.ts). */
-  readOn(runId: string, from: ReadMark | null): Promise<ReadOn | null> {
+  async readOn(runId: string, from: ReadMark | null): Promise<ReadOn | null> {
+    assertRunId(runId);
+    await this.ready(); // the journal's lines put back first, as read() does, before the log's size is taken
     return readOnFile(runId, this.fileOf(runId), from, (known, c) => this.readStatted(runId, known, c));
   }
 
