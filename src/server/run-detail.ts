@@ -49,5 +49,3 @@ export async function runDetail(
     inputs,
   };
 }
-
-export { startedBy } from './viewed-runs.js';
