@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { RunRecord } from './record.js';
 import { emptyTally, tallyRun, type RunTally } from './run-tally.js';
+import { EXACT_MAX, sketchOf, type DurationSketch } from './duration-sketch.js';
 
 /** One version's kept figures: its settled runs' tally and the newest of them (whose definition `stats` reads). */
 export interface KeptVersion {
@@ -49,6 +50,25 @@ export class FiguresTally {
 }
 
 const Count = z.number().int().nonnegative();
+const SketchSchema = z
+  .object({
+    count: Count,
+    sum: z.number(),
+    max: z.number().nullable(),
+    values: z.array(z.number()).max(EXACT_MAX).nullable(),
+    buckets: z.record(z.string().regex(/^-?\d+$/), Count).nullable(),
+  })
+  .refine(
+    (s) =>
+      (s.values !== null && s.buckets === null && s.values.length === s.count) ||
+      (s.values === null && s.buckets !== null),
+    { message: 'a sketch keeps either every value (as many as its count) or its buckets' },
+  );
+/** The durations of a figures line: a sketch (duration-sketch.ts), or every value in a list as lines written before it were. */
+const DurationsSchema = z.union([
+  SketchSchema,
+  z.array(z.number()).transform((values): DurationSketch => sketchOf(values)),
+]);
 const KeptVersionSchema = z.object({
   tally: z.object({
     total: Count,
@@ -56,7 +76,7 @@ const KeptVersionSchema = z.object({
     failed: Count,
     cancelled: Count,
     active: Count,
-    durations: z.array(z.number()),
+    durations: DurationsSchema,
     tasks: z.record(z.string(), z.tuple([Count, Count])),
     retries: z.record(z.string(), Count),
     runsWithRetries: Count,

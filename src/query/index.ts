@@ -32,6 +32,7 @@ export {
 } from './query.js';
 export { pageOf } from './paging.js';
 export { emptyTally, mergeTally, tallyRun, type RunTally, type TalliedRun } from './run-tally.js';
+export { EXACT_MAX, percentiles, type DurationSketch } from './duration-sketch.js';
 export type { KeptVersion } from './cache-figures.js';
 export {
   RUNS_INDEX_BUCKET,

@@ -4,6 +4,7 @@
  * run's record. Pure.
  */
 import type { RunRecord } from './record.js';
+import { addDuration, emptySketch, mergeSketch, type DurationSketch } from './duration-sketch.js';
 
 /** A task's own end: a task cancelled with its run, or skipped, never got to one. */
 const SETTLED_TASK = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT']);
@@ -15,8 +16,8 @@ export interface RunTally {
   failed: number;
   cancelled: number;
   active: number;
-  /** The settled runs' durations, in no order. */
-  durations: number[];
+  /** The settled runs' durations (every one while few, else in buckets: duration-sketch.ts). */
+  durations: DurationSketch;
   /** Per task: [completed, settled]. */
   tasks: Record<string, [number, number]>;
   /** Per task: attempts beyond the first. */
@@ -30,7 +31,7 @@ export const emptyTally = (): RunTally => ({
   failed: 0,
   cancelled: 0,
   active: 0,
-  durations: [],
+  durations: emptySketch(),
   tasks: {},
   retries: {},
   runsWithRetries: 0,
@@ -47,7 +48,7 @@ export function tallyRun(t: RunTally, r: TalliedRun): void {
   else if (r.status === 'CANCELLED') t.cancelled++;
   else t.active++;
   if ((r.status === 'COMPLETED' || r.status === 'FAILED' || r.status === 'CANCELLED') && r.durationMs !== null)
-    t.durations.push(r.durationMs);
+    addDuration(t.durations, r.durationMs);
   let retried = false;
   for (const [id, task] of Object.entries(r.tasks)) {
     if (SETTLED_TASK.has(task.status)) {
@@ -71,7 +72,7 @@ export function mergeTally(into: RunTally, from: RunTally): RunTally {
   into.failed += from.failed;
   into.cancelled += from.cancelled;
   into.active += from.active;
-  for (const d of from.durations) into.durations.push(d);
+  mergeSketch(into.durations, from.durations);
   for (const [id, [c, n]] of Object.entries(from.tasks)) {
     const s = (into.tasks[id] ??= [0, 0]);
     s[0] += c;

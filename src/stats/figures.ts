@@ -12,7 +12,7 @@
  * - failure_rate: FAILED runs ÷ runs that completed or failed (1 − the dashboard's success rate).
  */
 import { MONITORING_METRICS, type MonitoringMetric } from '../definition/index.js';
-import { emptyTally, mergeTally, tallyRun, type RunRecord, type RunTally } from '../query/index.js';
+import { emptyTally, mergeTally, percentiles, tallyRun, type RunRecord, type RunTally } from '../query/index.js';
 
 /** Nearest-rank percentile of ascending `sorted` (null when empty): a value some run really took. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -127,8 +127,8 @@ export function figures(runs: readonly RunRecord[], taskOrder: readonly string[]
 
 /** The figures of a tally. */
 export function figuresOf(t: RunTally, taskOrder: readonly string[] = []): Figures {
-  const durations = [...t.durations].sort((a, b) => a - b);
-  const sum = durations.reduce((n, d) => n + d, 0);
+  const d = t.durations;
+  const [p50Ms, p95Ms] = percentiles(d, [50, 95]);
   const tasks = new Map<string, SuccessCount>(
     Object.entries(t.tasks).map(([id, [completed, settled]]) => [id, { completed, settled, rate: null }]),
   );
@@ -140,11 +140,11 @@ export function figuresOf(t: RunTally, taskOrder: readonly string[] = []): Figur
   return {
     runs: { total: t.total, completed: t.completed, failed: t.failed, cancelled: t.cancelled, active: t.active },
     execution_time: {
-      settled: durations.length,
-      p50Ms: percentile(durations, 50),
-      p95Ms: percentile(durations, 95),
-      meanMs: durations.length === 0 ? null : Math.round(sum / durations.length),
-      maxMs: durations.at(-1) ?? null,
+      settled: d.count,
+      p50Ms: p50Ms ?? null,
+      p95Ms: p95Ms ?? null,
+      meanMs: d.count === 0 ? null : Math.round(d.sum / d.count),
+      maxMs: d.max,
     },
     task_success_rate: {
       completed,
