@@ -36,7 +36,10 @@ export interface Kept {
   created: string;
   /** The bucket's stream sequence the order is as of. */
   seq: number;
-  rows: KeptRows;
+  /** How many runs the order holds. */
+  count: number;
+  /** The rows, read when first asked (null: the file was kept anew since, or does not read as an order). */
+  rows(): KeptRows | null;
   corrupt: CorruptRun[];
   /** The runs not settled when kept (as many as the work in flight), with their workflow. */
   flight: [string, string][];
@@ -160,11 +163,12 @@ function headerOf(line: string): Header | null {
 }
 
 /**
- * Where the order kept in `file` stands (its header alone, read from the file's start), or null. The header lists the
- * runs in flight (about 60 bytes each), so it is read a chunk at a time until its line ends: with thousands of runs in
- * flight it is longer than one chunk, and taking that as stale wrote the whole order again at every filtered `list`.
+ * The first `n` lines of `file` (without their newlines), read a chunk at a time from its start, or null (no file, or
+ * fewer whole lines within HEADER_MAX). The header lists the runs in flight (about 60 bytes each), so it can be longer
+ * than a chunk: with thousands of runs in flight, taking that as stale wrote the whole order again at every filtered
+ * `list`.
  */
-export function keptPoint(file: string): { created: string; seq: number } | null {
+function leadingLines(file: string, n: number): string[] | null {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -175,14 +179,17 @@ export function keptPoint(file: string): { created: string; seq: number } | null
     let buf = Buffer.alloc(HEADER_CHUNK);
     let have = 0;
     for (;;) {
-      const n = readSync(fd, buf, have, buf.length - have, have);
-      const nl = buf.subarray(have, have + n).indexOf(10);
-      if (nl >= 0) {
-        const h = headerOf(buf.subarray(0, have + nl).toString('utf8'));
-        return h && { created: h.created, seq: h.seq };
+      const got = readSync(fd, buf, have, buf.length - have, have);
+      have += got;
+      const lines: string[] = [];
+      for (let at = 0; lines.length < n; ) {
+        const nl = buf.subarray(0, have).indexOf(10, at);
+        if (nl < 0) break;
+        lines.push(buf.subarray(at, nl).toString('utf8'));
+        at = nl + 1;
       }
-      have += n;
-      if (n === 0 || have >= HEADER_MAX) return null; // no whole header line: written anew, as if stale
+      if (lines.length === n) return lines;
+      if (got === 0 || have >= HEADER_MAX) return null; // no whole lines: written anew, as if stale
       if (have === buf.length) {
         const more = Buffer.alloc(buf.length * 2);
         buf.copy(more, 0, 0, have);
@@ -195,32 +202,57 @@ export function keptPoint(file: string): { created: string; seq: number } | null
     closeSync(fd);
   }
 }
-/** keptPoint reads the header this much at first, twice as much each time after, and gives up past HEADER_MAX. */
+/** leadingLines reads this much at first, twice as much each time after, and gives up past HEADER_MAX. */
 const HEADER_CHUNK = 64 * 1024;
 /** About 250,000 runs in flight: past that the order is written anew each time, which is then the lesser cost. */
 const HEADER_MAX = 16 * 1024 * 1024;
 
-/** The kept order, or null when there is none or it does not read as one (then the whole look keeps it anew). */
+/** Where the order kept in `file` stands (its header alone), or null. */
+export function keptPoint(file: string): { created: string; seq: number } | null {
+  const lines = leadingLines(file, 1);
+  const h = lines && headerOf(lines[0]!);
+  return h && { created: h.created, seq: h.seq };
+}
+
+/**
+ * The kept order, or null when there is none or it does not read as one (then the whole look keeps it anew). Only
+ * its header and figures are read here (what `stats` needs when nothing changed since): the rows, 5 MB at 100,000 runs,
+ * when `rows()` is first asked, from the file as it is then; null when it has been kept anew since (its header is
+ * not the one read here) or does not read as one.
+ */
 export function readKept(file: string): Kept | null {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-  const nl = text.indexOf('\n');
-  const nl2 = nl < 0 ? -1 : text.indexOf('\n', nl + 1);
-  if (nl2 < 0) return null;
-  const h = headerOf(text.slice(0, nl));
+  const head = leadingLines(file, 2);
+  if (!head) return null;
+  const h = headerOf(head[0]!);
   if (!h) return null;
-  const figures = keptFiguresOf(Buffer.from(text.slice(nl + 1, nl2)));
+  const figures = keptFiguresOf(Buffer.from(head[1]!));
   if (!figures) return null;
-  const rows = new KeptRows(text, nl2 + 1, h.count);
-  return { created: h.created, seq: h.seq, rows, corrupt: h.corrupt, flight: h.flight, figures };
+  let rows: KeptRows | null | undefined;
+  const readRows = (): KeptRows | null => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+    const nl = text.indexOf('\n');
+    const nl2 = nl < 0 ? -1 : text.indexOf('\n', nl + 1);
+    if (nl2 < 0 || text.slice(0, nl) !== head[0]) return null;
+    return new KeptRows(text, nl2 + 1, h.count);
+  };
+  return {
+    created: h.created,
+    seq: h.seq,
+    count: h.count,
+    rows: () => (rows === undefined ? (rows = readRows()) : rows),
+    corrupt: h.corrupt,
+    flight: h.flight,
+    figures,
+  };
 }
 
 /** What a keep writes: the rows oldest first. */
-type Keeping = Omit<Kept, 'rows' | 'flight'> & { rows: Row[] };
+type Keeping = Omit<Kept, 'rows' | 'flight' | 'count'> & { rows: Row[] };
 
 /** Written beside and renamed into place: a reader never sees half an order. A folder that cannot take it keeps none. */
 export function writeKept(file: string, k: Keeping): void {

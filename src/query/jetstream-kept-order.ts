@@ -106,12 +106,14 @@ export class JetStreamKeptOrder {
     const since = kept && (await this.since(kept, point, d));
     if (!kept || !since) return null;
     const { changed, corrupt } = since;
-    const inKept = kept.rows.lookup([...changed.keys()]);
-    let total = kept.rows.count;
+    const rows = kept.rows();
+    if (!rows) return null;
+    const inKept = rows.lookup([...changed.keys()]);
+    let total = rows.count;
     for (const [id, r] of changed) total += (r ? 1 : 0) - (inKept.has(id) ? 1 : 0);
     // Newest first: the kept rows not changed since, merged with the records changed since.
     const fresh = [...changed.values()].filter((r): r is RunRecord => r !== null).sort((a, b) => compareRuns(b, a));
-    const walk = kept.rows.newest();
+    const walk = rows.newest();
     /** The next kept row not changed since; null past the oldest, false when the rows do not read as an order. */
     const next = (): Row | null | false => {
       for (;;) {
@@ -160,8 +162,13 @@ export class JetStreamKeptOrder {
     if (!kept || !since) return null;
     const { changed, corrupt } = since;
     const others: (RunRecord | Promise<RunRecord | null>)[] = [];
-    for (const r of kept.rows.lookup([...changed.keys()]).values())
-      if (r.settled && r.workflowId === workflowId) return null;
+    // Whether a run changed since was already in the figures: the rows are read only when something changed.
+    if (changed.size > 0) {
+      const rows = kept.rows();
+      if (!rows) return null;
+      for (const r of rows.lookup([...changed.keys()]).values())
+        if (r.settled && r.workflowId === workflowId) return null;
+    }
     for (const [runId, w] of kept.flight)
       if (w === workflowId && !changed.has(runId)) others.push(this.record(d, runId));
     for (const r of changed.values()) if (r && r.workflowId === workflowId) others.push(r);
