@@ -17,7 +17,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { WorkflowStatus } from '../events/index.js';
-import { storeChangeMark, unlessMissing, type RunSummary } from '../store/index.js';
+import { storeChangeMark, storeChangeMarkListing, unlessMissing, type RunSummary } from '../store/index.js';
 
 /** Runs the record lists at most (what the file showed): past that, a process starting to write lists the store. */
 const SHOWN_AT_MOST = 2_000;
@@ -49,6 +49,8 @@ type Recorded = z.infer<typeof Recorded>;
 export interface UpToDate {
   /** The runs the file shows, as their summaries (absent when there were too many to record). */
   shown?: RunSummary[];
+  /** Every run of the store, as the mark's listing of them found it. */
+  ids: string[];
 }
 
 export class StateFileMarks {
@@ -106,8 +108,10 @@ export class StateFileMarks {
       return null; // torn or edited: written again
     }
     if (r.path !== this.path || r.keep !== keep) return null;
-    if (r.store !== (await this.storeMark()) || r.file !== (await this.fileStamp())) return null;
-    return r.shown ? { shown: r.shown as unknown as RunSummary[] } : {};
+    // The runs listed once, for the mark and for the writer that starts from them.
+    const now = await storeChangeMarkListing(this.storeDir);
+    if (r.store !== now.mark || r.file !== (await this.fileStamp())) return null;
+    return { ids: now.ids, ...(r.shown ? { shown: r.shown as unknown as RunSummary[] } : {}) };
   }
 
   private async fileStamp(): Promise<string | null> {

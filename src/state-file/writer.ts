@@ -237,11 +237,10 @@ export class StateFileWriter implements StoreObserver {
   private async upToDate(): Promise<boolean> {
     if (!this.marks) return false;
     try {
-      // The ids first: a record found current after them says no run came or went since (mark.ts).
-      const ids = await (this.store as { runIds?: () => Promise<string[]> }).runIds?.();
+      // Every run, as the mark's own listing found them: a record current with that mark says no run came or went since.
       const found = await this.marks.upToDate(this.o.keep);
       if (!found) return false;
-      if (ids && found.shown) this.summaries.seed(ids, found.shown, this.o.keep);
+      if (found.shown) this.summaries.seed(found.ids, found.shown, this.o.keep);
       return true;
     } catch {
       return false; // the record cannot be read: the file is written, as before there were records

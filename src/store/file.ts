@@ -52,6 +52,7 @@ import { keepTorn, tornTailOf } from './file-torn.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, type FileStoreOptions } from './file-options.js';
 import { FileRunArchive } from './archive/file-archive.js';
 import { readOnFile } from './file-read-on.js';
+import { runIdsAmong } from './change-mark.js';
 
 export type { FileStoreOptions } from './file-options.js';
 
@@ -187,12 +188,7 @@ export class FileEventStore implements EventStore {
       throw storeIoError(`cannot list ${this.runsDir}`, err, { dir: this.runsDir });
     }
     // Only names that are run ids: anything else in the directory is not a run.
-    const idsEnding = (end: string) =>
-      names
-        .filter((n) => n.endsWith(end))
-        .map((n) => n.slice(0, -end.length))
-        .filter(isRunId);
-    return { runIds: idsEnding('.jsonl'), torn: new Set(idsEnding('.jsonl.torn')) };
+    return { runIds: runIdsAmong(names), torn: new Set(runIdsAmong(names, '.jsonl.torn')) };
   }
 
   /**

@@ -67,4 +67,4 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
 export { withLock } from './lock.js';
 export { pidAlive } from './pid-state.js';
 export { syncDir, unlessMissing, writeSynced } from './durable-fs.js';
-export { storeChangeMark } from './change-mark.js';
+export { runIdsAmong, storeChangeMark, storeChangeMarkListing } from './change-mark.js';
