@@ -237,7 +237,10 @@ export class StateFileWriter implements StoreObserver {
   private async upToDate(): Promise<boolean> {
     if (!this.marks) return false;
     try {
-      // Every run, as the mark's own listing found them: a record current with that mark says no run came or went since.
+      // What a killed process left in the journal put back first (as listing the runs did): its commit then moves the
+      // mark, and the file is written with it. Then every run, as the mark's own listing found them: a record current
+      // with that mark says no run came or went since.
+      await (this.store as { ready?: () => Promise<void> }).ready?.();
       const found = await this.marks.upToDate(this.o.keep);
       if (!found) return false;
       if (found.shown) this.summaries.seed(found.ids, found.shown, this.o.keep);
