@@ -19,6 +19,7 @@ import { errorMessage } from '../errors/index.js';
 import type { CorruptRun } from '../store/index.js';
 import { RUN_ID_PATTERN, SETTLED_STATUSES } from '../events/index.js';
 import type { KeptVersion } from './cache-figures.js';
+import type { CacheEntry } from './cache-lines.js';
 import { DIR_SETTLE_MS } from './cache-ids.js';
 import { figuresFromTail, pageFromTail } from './cache-tail.js';
 import { damageOf, recordedOf } from './file-index-disk.js';
@@ -39,6 +40,10 @@ const READ_CONCURRENCY = 32;
 const SAVE_EVERY_MS = 10 * 60_000;
 /** Watch events are gathered this long: a burst of appends to one run is read once. */
 const WATCH_DEBOUNCE_MS = 25;
+/** Run logs to read from which a look tells `onProgress` it starts (read 0), then how far it has come (a few hundred take well under a second). */
+const PROGRESS_FROM = 1_000;
+/** How often it is told. */
+const PROGRESS_EVERY_MS = 1_000;
 
 interface Following {
   watcher: FSWatcher | null;
@@ -286,36 +291,56 @@ export class FileRunIndex extends FileIndexReads {
       }
     }
     const records: RunRecord[] = [];
-    await pool(stale, READ_CONCURRENCY, async (s) => {
-      const had = entries.get(s.runId);
-      const held = this.set.held(s.runId);
-      const got = await this.readEntry(s, had, held, this.following !== null);
-      if (!got) {
-        this.drop(s.runId);
-        return;
-      }
-      const { entry: e, record } = got;
-      // What this index recorded of the run before: a log that no longer reaches it lost events (damage.ts).
-      const recorded = recordedOf(had, held);
-      if (record && recorded && record.lastSeq < recorded.seq) {
-        e.damaged = recorded;
-        this.damaged.set(s.runId, damageOf(s.runId, recorded, record.lastSeq, this.cacheFile, this.store.runsDir));
-      } else this.damaged.delete(s.runId);
-      entries.set(s.runId, e);
-      this.dirty = true;
-      if (e.corrupt) {
-        this.corrupt.set(s.runId, e.corrupt);
-        this.set.delete(s.runId);
-        return;
-      }
-      this.corrupt.delete(s.runId);
-      // A file replaced (another inode) or cut short holds a shorter log: its record replaces the old one whatever its seq.
-      if (had && (had.ino !== s.ino || e.damaged)) this.set.delete(s.runId);
-      if (record) records.push(record);
-    });
+    // Reading 100,000 logs takes half a minute: a caller told how far it has come says so (a long silence reads as a hang).
+    let read = 0;
+    const tell = this.opts.onProgress;
+    const long = tell !== undefined && stale.length >= PROGRESS_FROM;
+    if (long) tell(0, stale.length);
+    const ticker = long ? setInterval(() => tell(read, stale.length), PROGRESS_EVERY_MS) : null;
+    ticker?.unref();
+    try {
+      await pool(stale, READ_CONCURRENCY, async (s) => {
+        try {
+          await this.take(entries, s, records);
+        } finally {
+          read++;
+        }
+      });
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
     // Many at once (a build): sorted once; a few (a follower's look): each put in its place.
     const changed = records.length > 64 ? this.set.putAll(records) : records.filter((r) => this.set.put(r));
     for (const r of changed) for (const l of this.listeners) l(r);
+  }
+
+  /** Reads one changed run's log into its entry and record (gone: dropped; damaged or corrupt: kept so). */
+  private async take(entries: Map<string, CacheEntry>, s: Stat, records: RunRecord[]): Promise<void> {
+    const had = entries.get(s.runId);
+    const held = this.set.held(s.runId);
+    const got = await this.readEntry(s, had, held, this.following !== null);
+    if (!got) {
+      this.drop(s.runId);
+      return;
+    }
+    const { entry: e, record } = got;
+    // What this index recorded of the run before: a log that no longer reaches it lost events (damage.ts).
+    const recorded = recordedOf(had, held);
+    if (record && recorded && record.lastSeq < recorded.seq) {
+      e.damaged = recorded;
+      this.damaged.set(s.runId, damageOf(s.runId, recorded, record.lastSeq, this.cacheFile, this.store.runsDir));
+    } else this.damaged.delete(s.runId);
+    entries.set(s.runId, e);
+    this.dirty = true;
+    if (e.corrupt) {
+      this.corrupt.set(s.runId, e.corrupt);
+      this.set.delete(s.runId);
+      return;
+    }
+    this.corrupt.delete(s.runId);
+    // A file replaced (another inode) or cut short holds a shorter log: its record replaces the old one whatever its seq.
+    if (had && (had.ino !== s.ino || e.damaged)) this.set.delete(s.runId);
+    if (record) records.push(record);
   }
 
   private drop(runId: string): void {

@@ -70,6 +70,13 @@ export interface RunIndexOptions {
    */
   onWarning?: (message: string) => void;
   /**
+   * File store: told as a query starts to read many run logs at once (1,000 or more: the first read of a store, its
+   * cache removed, or thousands of runs written by another process since), `read` 0, then about once a second how
+   * many of how many are read. Told nothing when the cache is current. `ledgerflow list`, `stats` and the bulk verbs
+   * say it on stderr.
+   */
+  onProgress?: (read: number, of: number) => void;
+  /**
    * The store as this process reads it (encryption at rest's decorator over the one indexed): its key, if it holds
    * one, opens the events the index folds, and seals what the index keeps of a value (record-values.ts).
    */

@@ -144,9 +144,15 @@ export interface Runs {
    */
   wait(runId: string, opts?: { timeoutMs?: number; orWaiting?: boolean }): Promise<RunView>;
   /** The run index's records the query matches, newest first; corrupt and damaged logs told to `opts`. */
-  list(query: RunQuery, opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning'>): Promise<RunRecord[]>;
+  list(
+    query: RunQuery,
+    opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning' | 'onProgress'>,
+  ): Promise<RunRecord[]>;
   /** As `list`, with the page's cursors and how many runs match over every page (what `ledgerflow list` says of the rest). */
-  page(query: RunQuery, opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning'>): Promise<RunPage>;
+  page(
+    query: RunQuery,
+    opts?: Pick<RunIndexOptions, 'onCorrupt' | 'onDamaged' | 'onWarning' | 'onProgress'>,
+  ): Promise<RunPage>;
   /**
    * `archive --older-than` (docs/retention.md): the settled runs the selection names moved to the store's archive.
    * Asks for L1 (run control), judged before anything moves.

@@ -23,6 +23,7 @@ import { inert } from '../../terminal/index.js';
 import { EXIT } from '../render/exit.js';
 import { waitFlag } from '../flags/input-flags.js';
 import type { Io } from '../render/io.js';
+import { indexProgressText } from '../render/list.js';
 import { storeFor } from '../open-store.js';
 import { sideFor } from '../runs.js';
 import type { GlobalOpts } from '../flags/store.js';
@@ -109,7 +110,11 @@ export async function bulkCmd(io: Io, g: GlobalOpts, action: BulkAction, opts: B
   if (action !== 'approve' && (opts.task !== undefined || opts.decision !== undefined))
     throw new UsageError('--task and --decision go with approve --query', {});
   const done = bulkDoneKey(action, approval);
-  const index = openRunIndex({ store: storeFor(g), onWarning: (m) => io.err(`warning: ${inert(m)}`) });
+  const index = openRunIndex({
+    store: storeFor(g),
+    onWarning: (m) => io.err(`warning: ${inert(m)}`),
+    onProgress: (n, of) => io.err(indexProgressText(n, of)),
+  });
   const side = await sideFor(g);
   const runs = await side.runs();
   const plan = await planOver(runs, index, true, action, query, approval);

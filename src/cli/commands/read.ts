@@ -14,7 +14,7 @@ import { runsFor, sideFor } from '../runs.js';
 import { damageCheck, damagedWarning, journalDamage } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import type { RunView } from '../../runtime/index.js';
-import { corruptText, listText } from '../render/list.js';
+import { corruptText, indexProgressText, listText } from '../render/list.js';
 import { historyText, tasksOf } from '../render/history.js';
 import { statusText, statusYaml } from '../render/render.js';
 import { waitingHints } from '../render/progress.js';
@@ -90,6 +90,7 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
     onCorrupt: (c) => corrupt.push(c),
     onDamaged: (d) => damaged.set(d.runId, d),
     onWarning: (m) => io.err(`warning: ${inert(m)}`),
+    onProgress: (n, of) => io.err(indexProgressText(n, of)),
   });
   let runs = page.runs;
   // The index told what it recorded (onDamaged); the store's journal may know more of a log cut before the index saw

@@ -12,7 +12,7 @@ import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
 import { storeFor } from '../open-store.js';
 import { cacheFolder } from '../cached-code.js';
-import { corruptText, durationText } from '../render/list.js';
+import { corruptText, durationText, indexProgressText } from '../render/list.js';
 import type { CorruptRun } from '../../store/index.js';
 import type { GlobalOpts } from '../flags/store.js';
 
@@ -38,6 +38,7 @@ export async function statsCmd(io: Io, g: GlobalOpts, workflow: string, opts: St
     ...(pageCacheDir ? { pageCacheDir } : {}),
     onCorrupt: (c) => corrupt.set(c.runId, c),
     onWarning: (m) => io.err(`warning: ${inert(m)}`),
+    onProgress: (n, of) => io.err(indexProgressText(n, of)),
   });
   let stats: WorkflowStats;
   try {

@@ -12,6 +12,15 @@ export const corruptText = (c: CorruptRun): string =>
   `warning: run ${c.runId} is corrupt and was left out: ${c.file}: ${c.reason}`;
 
 /**
+ * The line said on stderr about once a second while a read of the run index reads many run logs (the first `list` of a
+ * large store, or after its cache was removed: half a minute at 100,000 runs), so that it does not read as a hang.
+ */
+export const indexProgressText = (read: number, of: number): string =>
+  read === 0
+    ? `reading the run index: ${of.toLocaleString('en-US')} run logs to read (once: what is read is kept in the index's cache)`
+    : `reading the run index: ${read.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} run logs read`;
+
+/**
  * `ledgerflow list`: a header row, then a run a row, newest first (as the dashboard), each column as wide as its widest
  * cell so long ids (a child run's) keep the columns aligned; the last column is free text.
  */
