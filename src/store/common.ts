@@ -181,9 +181,6 @@ export async function summariesOf<T>(
 ): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
   for (let i = 0; i < items.length; i += LIST_CONCURRENCY) {
-    // A turn of the event loop between batches: the file store reads a small log with synchronous calls (file.ts
-    // `summary`), and a listing of 100,000 runs would otherwise hold a server's loop for seconds.
-    if (i > 0) await new Promise((r) => setImmediate(r));
     const batch = await Promise.all(
       items.slice(i, i + LIST_CONCURRENCY).map(async (item) => {
         try {

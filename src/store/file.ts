@@ -6,8 +6,7 @@
  * here is authoritative but the files: the per-run cache only spares re-reading bytes already read, and is checked
  * against the file's inode and size on every use. follow() is file-follow.ts.
  */
-import { statSync } from 'node:fs';
-import { mkdir, readdir, truncate } from 'node:fs/promises';
+import { mkdir, readdir, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Commit, EventEnvelope } from '../events/index.js';
 import { RunBusyError, StoreError } from '../errors/index.js';
@@ -40,7 +39,7 @@ import {
   type RunFilter,
 } from './common.js';
 import type { Cursor } from './cursor.js'; // not from jsonl.ts: these types would then need @types/node
-import { newCursor, readEnds, readEndsSmallSync, readNew, readPrefix } from './jsonl.js';
+import { newCursor, readEnds, readNew, readPrefix } from './jsonl.js';
 import { tryLock, withLock } from './lock.js';
 import { readSharedFile, updateSharedFile } from './shared-docs.js';
 import { storeIoError } from './io-errors.js';
@@ -201,14 +200,11 @@ export class FileEventStore implements EventStore {
     await this.ready();
     const path = this.fileOf(runId);
     try {
-      // The file's identity first: a summary kept under it is this file's (store/summary-cache.ts). Synchronous calls
-      // for a log of 64 KiB or less (jsonl.ts readEndsSmallSync): a few microseconds each, where listRuns over 100,000
-      // runs spent most of its time in the promised calls' round trips through the thread pool.
-      const st = statSync(path, { bigint: true });
+      // The file's identity first: a summary kept under it is this file's (store/summary-cache.ts).
+      const st = await stat(path, { bigint: true });
       const kept = keptSummary(path, st);
       if (kept) return kept;
-      const small = readEndsSmallSync(path, runId);
-      const ends = small !== undefined ? small : await readEnds(path, runId);
+      const ends = await readEnds(path, runId);
       const summary = ends ? summarize(ends.first, ends.last) : null;
       if (summary) keepSummary(path, st, summary);
       return summary;

@@ -5,16 +5,7 @@
  * line); a bad one is a StoreError naming file and line, never skipped, because skipping would silently rewrite a run's
  * history.
  */
-import {
-  close as closeFd,
-  closeSync,
-  constants,
-  fstatSync,
-  open as openFd,
-  openSync,
-  read as readFd,
-  readSync,
-} from 'node:fs';
+import { close as closeFd, constants, open as openFd, read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Commit, EventEnvelope } from '../events/index.js';
@@ -168,103 +159,53 @@ export async function readPrefix(
 
 const TAIL_BYTES = 64 * 1024;
 
-type Ends = { first: EventEnvelope; last: EventEnvelope };
-
 /**
  * The first and last events of a run without parsing the whole file: the first line from the head, the last complete
  * line from the tail 64 KiB. Falls back to a full read when a line is longer than the window. Returns null when the
  * file holds no complete line yet.
  */
-export async function readEnds(path: string, runId: string): Promise<Ends | null> {
+export async function readEnds(
+  path: string,
+  runId: string,
+): Promise<{ first: EventEnvelope; last: EventEnvelope } | null> {
   const fh = await openLog(path, runId);
   try {
     const { size } = await fh.stat();
     // A small log is read whole, once; still only its first and last lines are parsed, as of a large one (parsing
     // every commit of each run was most of what listing a store of short runs cost).
-    if (size <= TAIL_BYTES) return endsOfWhole(await readAt(fh, 0, size), path, runId);
-    const head = await readAt(fh, 0, TAIL_BYTES);
-    const tailStart = size - TAIL_BYTES;
-    const tail = await readAt(fh, tailStart, TAIL_BYTES);
-    const ends = endsIn(head, tail, tailStart, false, path, runId);
-    return ends !== undefined ? ends : endsOf(consume(await readAt(fh, 0, size), newCursor(), path, runId).commits);
+    const whole = size <= TAIL_BYTES ? await readAt(fh, 0, size) : null;
+    const everything = async () =>
+      endsOf(consume(whole ?? (await readAt(fh, 0, size)), newCursor(), path, runId).commits);
+    const head = whole ?? (await readAt(fh, 0, TAIL_BYTES));
+    const tailStart = whole ? 0 : size - TAIL_BYTES;
+    const tail = whole ?? (await readAt(fh, tailStart, TAIL_BYTES));
+    const firstEnd = head.indexOf(NL);
+    const lastEnd = tail.lastIndexOf(NL);
+    // (a negative offset would count from the end); in a log read whole, a last line with no newline before it is its first.
+    const lastStart = lastEnd <= 0 ? -2 : tail.lastIndexOf(NL, lastEnd - 1);
+    if (
+      firstEnd < 0 ||
+      lastStart === -2 ||
+      (lastStart < 0 && !whole) ||
+      head.subarray(0, firstEnd).toString().trim() === ''
+    )
+      return everything();
+    const first = parseCommitLine(head.subarray(0, firstEnd).toString('utf8'), path, { line: 1 }, runId, 0).events[0]!;
+    const lastText = tail.subarray(lastStart + 1, lastEnd).toString('utf8');
+    if (lastText.trim() === '') return everything();
+    // The lines in between are not read here, so the last line is checked on
+    // its own (read() and append() check every line against the previous one).
+    const commit = parseCommitLine(
+      lastText,
+      path,
+      whole ? { line: linesBefore(whole, lastStart + 1) + 1 } : { byte: tailStart + lastStart + 1 },
+      runId,
+      null,
+    );
+    return { first, last: commit.events[commit.events.length - 1]! };
   } finally {
     await fh.close();
   }
-}
-
-/**
- * readEnds of a log of 64 KiB or less, read whole with synchronous calls (a few microseconds each, where each call
- * through a promise waits on the thread pool: listing the summaries of 100,000 short runs spent most of its 12 s in
- * those round trips); undefined when the log is larger (readEnds reads it). Opened without following a link, as
- * readEnds opens it.
- */
-export function readEndsSmallSync(path: string, runId: string): Ends | null | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, READ_NO_LINK);
-  } catch (err) {
-    throw linkRefused(err, path, runId);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size > TAIL_BYTES) return undefined;
-    const buf = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, buf, got, size - got, got);
-      if (n === 0) break; // the file shrank under us; use what we have
-      got += n;
-    }
-    return endsOfWhole(buf.subarray(0, got), path, runId);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function endsOfWhole(whole: Buffer, path: string, runId: string): Ends | null {
-  const ends = endsIn(whole, whole, 0, true, path, runId);
-  return ends !== undefined ? ends : endsOf(consume(whole, newCursor(), path, runId).commits);
-}
-
-/**
- * The ends from the head and tail windows (`whole`: both are the whole log); undefined when a line is longer than the
- * window or the windows hold no complete line where one should be (the caller then reads every commit).
- */
-function endsIn(
-  head: Buffer,
-  tail: Buffer,
-  tailStart: number,
-  whole: boolean,
-  path: string,
-  runId: string,
-): Ends | undefined {
-  const firstEnd = head.indexOf(NL);
-  const lastEnd = tail.lastIndexOf(NL);
-  // (a negative offset would count from the end); in a log read whole, a last line with no newline before it is its first.
-  const lastStart = lastEnd <= 0 ? -2 : tail.lastIndexOf(NL, lastEnd - 1);
-  if (
-    firstEnd < 0 ||
-    lastStart === -2 ||
-    (lastStart < 0 && !whole) ||
-    head.subarray(0, firstEnd).toString().trim() === ''
-  )
-    return undefined;
-  const firstCommit = parseCommitLine(head.subarray(0, firstEnd).toString('utf8'), path, { line: 1 }, runId, 0);
-  const first = firstCommit.events[0]!;
-  // A log of one commit (a run written at once: restored, imported): its last line is its first, parsed once.
-  if (whole && lastStart < 0) return { first, last: firstCommit.events[firstCommit.events.length - 1]! };
-  const lastText = tail.subarray(lastStart + 1, lastEnd).toString('utf8');
-  if (lastText.trim() === '') return undefined;
-  // The lines in between are not read here, so the last line is checked on
-  // its own (read() and append() check every line against the previous one).
-  const commit = parseCommitLine(
-    lastText,
-    path,
-    whole ? { line: linesBefore(tail, lastStart + 1) + 1 } : { byte: tailStart + lastStart + 1 },
-    runId,
-    null,
-  );
-  return { first, last: commit.events[commit.events.length - 1]! };
 }
 
 /** How many lines end before byte `end` of `buf`. */
