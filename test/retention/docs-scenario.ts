@@ -91,11 +91,14 @@ export async function followThePage(lf: Lf, runIds: string[], fullPass: () => Pr
   expect(await reads(lf, back)).toEqual(before.get(back));
 }
 
-/** A bad `--older-than` is exit 2 naming the flag, nothing moved. */
+/** A bad `--older-than` (not a duration, longer than 365d, none) is exit 2 naming the flag, nothing moved. */
 export async function badOlderThan(lf: Lf): Promise<void> {
   const bad = await lf('archive', '--older-than', 'a month');
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('--older-than a month is not a duration');
+  const long = await lf('archive', '--older-than', '400d');
+  expect(long.code).toBe(2);
+  expect(long.stderr).toContain('--older-than 400d is longer than 365d');
   const none = await lf('archive');
   expect(none.code).toBe(2);
   expect(none.stderr).toContain('--older-than');

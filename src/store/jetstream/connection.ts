@@ -321,8 +321,8 @@ export class JetStreamLink {
   }
 
   /**
-   * A stream made before the archive purged with a rollup (compare-purge.ts) is given `allow_rollup_hdrs`; its other
-   * settings stay. A user that may not update streams (a person's) leaves it to an engine; the archive names the
+   * A stream made before the archive purged with a rollup is given `allow_rollup_hdrs`, as new streams are made (the
+   * archive now deletes message by message, compare-purge.ts, and needs it no more); its other settings stay. A user that may not update streams (a person's) leaves it to an engine; the archive names the
    * setting if it is still missing when it purges.
    */
   private async allowRollups(jsm: JetStreamManager, config: StreamConfig): Promise<void> {

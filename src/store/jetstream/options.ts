@@ -188,7 +188,8 @@ export function resolveOptions(opts: JetStreamStoreOptions): ResolvedOptions {
       max_msgs: limits(opts.maxMsgs),
       max_msg_size: limits(opts.maxMsgSize),
       max_msgs_per_subject: -1,
-      // The archive empties a run's subject with a rollup, only while it ends where it was read (compare-purge.ts).
+      // Set since the archive emptied a run's subject with a rollup; it now deletes message by message (compare-purge.ts:
+      // a rollup moved nats-server 2.9's consumers). Kept so that streams made before and after stay alike.
       allow_rollup_hdrs: true,
     },
   };

@@ -53,11 +53,14 @@ export async function* runMessages(
   subject: string,
   fromStreamSeq: number,
   deadline: number,
+  /** Told when the walk stops at an archive's marker (compare-purge.ts): the run is moving to the archive. */
+  onMarker?: () => void,
 ): AsyncIterable<{ seq: number; subject: string; data: Uint8Array }> {
   let next = fromStreamSeq;
   for (let i = 0; i < WALK_LIMIT; i++) {
     const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, deadline);
-    if (!m || isArchiveMarker(m.data)) return;
+    if (!m) return;
+    if (isArchiveMarker(m.data)) return onMarker?.();
     subject = m.subject; // a wildcard (run not in the cache) narrows to the run's subject once found
     next = m.seq + 1;
     yield m;
@@ -68,7 +71,7 @@ export async function* runMessages(
     opt_start_seq: next,
   })) {
     if (m.seq < next) continue; // delivered again
-    if (isArchiveMarker(m.data)) return;
+    if (isArchiveMarker(m.data)) return onMarker?.();
     next = m.seq + 1;
     yield m;
   }

@@ -289,15 +289,12 @@ export class JetStreamEventStore implements EventStore {
       let prev: number | null = null;
       let last: RunPos | undefined;
       let toTheEnd = true;
-      for await (const m of runMessages(
-        this.link,
-        this.o,
-        c,
-        runId,
-        known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId),
-        start ?? 1,
-        deadline,
-      )) {
+      const subject = known?.subject ?? anyRunSubject(this.o.subjectPrefix, runId);
+      const walk = { marked: false };
+      const onMarker = () => {
+        walk.marked = true;
+      };
+      for await (const m of runMessages(this.link, this.o, c, runId, subject, start ?? 1, deadline, onMarker)) {
         const commit = decodeNextCommit(m.data, runId, { stream: this.o.stream, seq: m.seq, subject: m.subject }, prev);
         if (!commit) {
           // Lost a race to the commit read before it (codec.ts); still the subject's last message so far.
@@ -314,6 +311,11 @@ export class JetStreamEventStore implements EventStore {
           toTheEnd = false;
           break;
         }
+      }
+      // A marker: the run is moving to the archive (compare-purge.ts), nothing of it is live (as last-message.ts says).
+      if (walk.marked) {
+        this.runs.forget(runId);
+        return [];
       }
       // Nothing at or after the position: it is past the run's end, which its appends never give.
       if (start && prev === null) return await this.readLive(runId, { ...opts, fromPosition: undefined });
