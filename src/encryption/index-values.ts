@@ -22,6 +22,8 @@ export class IndexSealer {
   sawSealed = false;
   /** A value sealed with a key this process has not loaded: the record holding it is folded again from its log. */
   stale = false;
+  /** The ids of the keys of such values, for loadMissing. */
+  private readonly missing = new Set<string>();
 
   private constructor(
     private readonly ring: KeyRing,
@@ -95,12 +97,27 @@ export class IndexSealer {
     return JSON.parse(openText(key, aadOf(runId, field), bodyOf(v), { run: runId, field: `index.${field}` }));
   }
 
+  /**
+   * Loads the keys of the values that came back stale (a key from before a rotation, which this process had not loaded:
+   * index values are opened synchronously, so a reader loads them here and decodes those values again). False when
+   * there were none.
+   */
+  async loadMissing(): Promise<boolean> {
+    if (this.missing.size === 0) return false;
+    const ids = new Set(this.missing);
+    this.missing.clear();
+    await this.ring.load(ids);
+    return [...ids].some((id) => this.ring.cached(id) !== undefined);
+  }
+
   private keyOf(v: string): DataKey | null {
     const id = sealedKeyId(bodyOf(v)) ?? '?';
     const key = this.ring.cached(id);
     if (key) return key;
-    if (this.key) this.stale = true;
-    else this.sawSealed = true;
+    if (this.key) {
+      this.stale = true;
+      this.missing.add(id);
+    } else this.sawSealed = true;
     return null;
   }
 }

@@ -105,6 +105,15 @@ export function decodeValue(text: string, sealer?: IndexSealer | null): IndexVal
   return c.success ? c.data : null;
 }
 
+/**
+ * decodeValue, and once more after loading the keys of its values when they were sealed with a key this process had
+ * not loaded (a rotation: the key from before is `LF_DATA_KEY_<id>`): null only when it still does not open.
+ */
+export async function decodeValueLoading(text: string, sealer?: IndexSealer | null): Promise<IndexValue | null> {
+  const v = decodeValue(text, sealer);
+  return v === null && sealer && (await sealer.loadMissing()) ? decodeValue(text, sealer) : v;
+}
+
 /** The server refused a write because the key moved on (or exists, for create). */
 export function isCasConflict(err: unknown): boolean {
   return apiErrorCode(err) === 10071 || (err instanceof Error && /wrong last sequence|key exists/i.test(err.message));
@@ -152,6 +161,8 @@ export async function readBucket(
 ): Promise<Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }> | null> {
   const out = new Map<string, RunRecord | { corrupt: { runId: string; file: string; reason: string } }>();
   const prefix = `$KV.${RUNS_INDEX_BUCKET}.`;
+  // Values that did not open: decoded again once the keys they name are loaded (decodeValueLoading).
+  const again: { key: string; text: string }[] = [];
   const found = await lastPerSubject(
     js,
     jsm,
@@ -160,9 +171,16 @@ export async function readBucket(
     (m) => {
       const op = m.headers?.get('KV-Operation');
       if (op === 'DEL' || op === 'PURGE') return;
-      const v = decodeValue(m.string(), sealer);
+      const text = m.string();
+      const v = decodeValue(text, sealer);
       if (v) out.set(m.subject.slice(prefix.length), 'record' in v ? v.record : v);
+      else if (sealer) again.push({ key: m.subject.slice(prefix.length), text });
     },
   );
+  if (found && again.length > 0 && (await sealer?.loadMissing()))
+    for (const { key, text } of again) {
+      const v = decodeValue(text, sealer);
+      if (v) out.set(key, 'record' in v ? v.record : v);
+    }
   return found ? out : null;
 }

@@ -16,7 +16,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { DeliverPolicy, compareRuns, drainConsumer, throwAway } from '../store/index.js';
 import type { CorruptRun } from '../store/index.js';
-import { decodeValue, RUNS_INDEX_BUCKET } from './jetstream-bucket.js';
+import { decodeValueLoading, RUNS_INDEX_BUCKET } from './jetstream-bucket.js';
 import { FiguresTally, keptFiguresOf, type KeptVersion } from './cache-figures.js';
 import { fileOf, keptPoint, readKept, writeKept, type Kept, type Row } from './jetstream-kept-file.js';
 import { newPager, type RunPage } from './paging.js';
@@ -214,7 +214,7 @@ export class JetStreamKeptOrder {
         corrupt.delete(key);
         continue;
       }
-      const v = decodeValue(m.string(), d.sealer);
+      const v = await decodeValueLoading(m.string(), d.sealer);
       if (!v) return null; // not a value of ours: the whole look reads that run from the log
       if ('corrupt' in v) {
         corrupt.set(key, v.corrupt);
@@ -231,7 +231,7 @@ export class JetStreamKeptOrder {
   private async record(d: PageCacheDeps, runId: string): Promise<RunRecord | null> {
     const e = await (await d.kv()).get(runId);
     if (!e || e.operation !== 'PUT') return null;
-    const v = decodeValue(e.string(), d.sealer);
+    const v = await decodeValueLoading(e.string(), d.sealer);
     return v && 'record' in v ? v.record : null;
   }
 }

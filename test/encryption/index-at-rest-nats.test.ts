@@ -2,7 +2,8 @@
  * The run index of an encrypted run on NATS (issue 63, docs/security.md#the-run-index): the JetStream index (KV
  * LF_RUNS_INDEX, kept by the engines' projection) of a run made with LF_DATA_KEY answers `list`, its filters on search
  * attributes and output, and `stats` as for the same run made in clear; the bucket holds no value of it; a reader
- * without the key gets its ids, statuses and tasks, and `[encrypted]` for the values.
+ * without the key gets its ids, statuses and tasks, and `[encrypted]` for the values; after `keys rotate`, `list` shows
+ * it as before.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -154,5 +155,16 @@ describe.skipIf(noNats)('the run index of an encrypted run on NATS (issue 63)', 
       outputText: '[encrypted]',
       search: { customer: '[encrypted]', amount: '[encrypted]', stage: '[encrypted]' },
     });
+
+    // After `keys rotate` (docs/security.md#rotating-the-key) the index values sealed with the key from before still
+    // open: `list` loads that key as it reads them and shows the run as before, twice (the second from the order kept
+    // in the CLI's cache folder, which once kept the run out for good).
+    const rotated = await lf('keys', 'rotate');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const after = await list();
+      expect(after.map((r) => r.runId).sort()).toEqual([clearId, sealedId].sort());
+      expect(rowOf(after, sealedId, NAME)).toEqual(rowOf(after, clearId, CLEAR_NAME));
+    }
   }, 240_000);
 });

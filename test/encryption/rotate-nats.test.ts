@@ -2,7 +2,7 @@
  * `keys rotate --nats` as docs/security.md says to do it: the key in KV LF_SECRETS, an engine and a worker, a run; the
  * key rotated and the engines restarted (the worker left running, as the page asks only of the engines). The next
  * run's attempt reaches the worker sealed with the new key, which it never loaded: it finds it in LF_SECRETS and runs
- * it. Both runs read with their values through the rotation.
+ * it. Both runs read with their values through the rotation, and `list` shows both.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,6 +81,15 @@ describe.skipIf(noNats)('keys rotate on NATS (docs/security.md#rotating-the-key)
         data: Record<string, any>;
       }[];
       expect(history.find((e) => e.type === 'task.completed')!.data.output).toEqual({ employee: who, salary: 85000 });
+    }
+    // `list` shows both runs after the rotation, the first's index values sealed with the key from before (which the
+    // CLI loads from LF_SECRETS as it reads them): twice, the second from the order kept in the CLI's cache folder.
+    for (let i = 0; i < 2; i++) {
+      const listed = await lf('list', '--json');
+      expect(listed.code, listed.stderr).toBe(0);
+      expect((JSON.parse(listed.stdout) as { runId: string }[]).map((r) => r.runId).sort()).toEqual(
+        [before, after].sort(),
+      );
     }
     // The second run's values are sealed with the new key, as the stream holds them.
     const { jetstreamManager } = await import('@nats-io/jetstream');
