@@ -62,6 +62,20 @@ describe.skipIf(noNats).each([
       return { names, open, store, runId, history, subject };
     }
 
+    /**
+     * The store's listing once it holds the run. (A listing's consumer may be placed on a replica a moment behind: on
+     * three loaded nodes it once listed none.)
+     */
+    const listingHolding = (store: JetStreamEventStore, runId: string) =>
+      vi.waitFor(
+        async () => {
+          const runs = await store.listRuns();
+          expect(runs.map((r) => r.runId)).toContain(runId);
+          return runs;
+        },
+        { timeout: 10_000 },
+      );
+
     /** The messages on a subject now: how many, and whether the last is a marker. */
     async function onSubject(stream: string, subject: string): Promise<{ count: number; lastIsMarker: boolean }> {
       const jsm = await c.jsm();
@@ -128,15 +142,7 @@ describe.skipIf(noNats).each([
     it('a move killed after it deleted the run messages, before the marker: readers pass the marker by, recovery finishes the move', async () => {
       const { store, open, runId, history, names, subject } = await settledRun();
       const drop = vi.spyOn(RunPurger.prototype, 'dropMarker').mockRejectedValueOnce(new Error('killed'));
-      // (A listing's consumer may be placed on a replica a moment behind: on three loaded nodes it once listed none.)
-      const listed = await vi.waitFor(
-        async () => {
-          const runs = await store.listRuns();
-          expect(runs.map((r) => r.runId)).toContain(runId);
-          return runs;
-        },
-        { timeout: 10_000 },
-      );
+      const listed = await listingHolding(store, runId);
       await expect(store.archive().archive(listed, new Date())).rejects.toThrow('killed');
       expect(drop).toHaveBeenCalledTimes(1);
       // The run's messages were replaced by the marker, which is still there.
@@ -184,14 +190,7 @@ describe.skipIf(noNats).each([
       const clear = vi
         .spyOn(RunPurger.prototype as unknown as { clearUpTo(): Promise<void> }, 'clearUpTo')
         .mockRejectedValueOnce(new Error('killed'));
-      const listed = await vi.waitFor(
-        async () => {
-          const runs = await store.listRuns();
-          expect(runs.map((r) => r.runId)).toContain(runId);
-          return runs;
-        },
-        { timeout: 10_000 },
-      );
+      const listed = await listingHolding(store, runId);
       await expect(store.archive().archive(listed, new Date())).rejects.toThrow('killed');
       expect(clear).toHaveBeenCalledTimes(1);
       // Every message of the run is still there, the marker after them.
