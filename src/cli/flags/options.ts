@@ -18,7 +18,32 @@ export class TableCommand extends Command {
     for (const [flags, description] of options) this.option(flags, description);
     return this;
   }
+
+  /** Whether `--secrets` was added by the table (keysOption) rather than declared by the command itself. */
+  secretsFromTable = false;
+
+  /**
+   * A command whose action opens a store (act.ts marks it) reads and writes values with the data key among the
+   * secrets: it takes `--secrets <file>` as run does, unless it declares its own.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: commander's own signature
+  override action(fn: (...args: any[]) => void | Promise<void>): this {
+    if ((fn as { [OPENS_STORE]?: true })[OPENS_STORE] && !this.options.some((o) => o.long === '--secrets')) {
+      this.with(keysOption);
+      this.secretsFromTable = true;
+    }
+    return super.action(fn);
+  }
 }
+
+/** Marks an action that opens a store (act.ts). */
+export const OPENS_STORE = Symbol('opens a store');
+
+/** `--secrets` of a command that reads or writes runs' values (docs/security.md): where the data key is. */
+export const keysOption = [
+  '--secrets <file>',
+  'where the data key LF_DATA_KEY (docs/security.md) and ${secrets.NAME} values come from: a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE, then the environment)',
+] as const;
 
 export const outputRootOption = [
   '--output-root <dir>',

@@ -7,6 +7,7 @@ import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import type { GlobalOpts } from '../flags/store.js';
 import { optionSpecs } from '../flags/tail.js';
+import { OPENS_STORE, TableCommand } from '../flags/options.js';
 
 /**
  * Actions that import their command's file when they run, then call it; the exit code it returns goes to `setCode`. An
@@ -30,16 +31,23 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
         const { runIdArg } = await import('../flags/run-id.js');
         for (const id of runIds) runIdArg(id);
       }
+      // optsWithGlobals: `archive list --secrets f` is given to `archive`'s own option by commander.
+      const secrets = command.optsWithGlobals<{ secrets?: unknown }>().secrets;
+      if (command instanceof TableCommand && command.secretsFromTable && typeof secrets === 'string')
+        (await import('../flags/secrets-flag.js')).secretsFlag(secrets);
       await (await import('../open-store.js')).useStore(globals());
       setCode(await run(await load(), ...args));
     };
+  const opensStore = <F extends object>(f: F): F => Object.assign(f, { [OPENS_STORE]: true as const });
   // A command file's export `name`, called with these first arguments.
   type Named<K extends string, First extends unknown[]> = Record<K, (...args: [...First, ...Args]) => Code>;
   return {
     actCall,
+    /** actCall for a command that opens a store: it takes `--secrets` (options.ts keysOption). */
+    actStore: <M>(load: () => Promise<M>, run: (m: M, ...args: Args) => Code) => opensStore(actCall(load, run)),
     /** `m[name](io, global options, ...arguments, options)`: commander's Command, last, left out. */
     act: <K extends string, M extends Named<K, [Io, GlobalOpts]>>(load: () => Promise<M>, name: K) =>
-      actCall(load, (m, ...args) => m[name](io, globals(), ...args.slice(0, -1))),
+      opensStore(actCall(load, (m, ...args) => m[name](io, globals(), ...args.slice(0, -1)))),
     /** The same without the global options, for a command that opens no store: `m[name](io, ...arguments, options)`. */
     actLocal: <K extends string, M extends Named<K, [Io]>>(load: () => Promise<M>, name: K) =>
       actCall(load, (m, ...args) => m[name](io, ...args.slice(0, -1))),
@@ -48,14 +56,16 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
      * the inputs apart from, and its `--help` (found among the inputs' flags).
      */
     actInputs: <K extends string, M extends Named<K, [Io, GlobalOpts]>>(load: () => Promise<M>, name: K) =>
-      actCall(load, (m, ...args) => {
-        const command = args.at(-1) as Command;
-        const help = () => {
-          process.stdout.write(command.helpInformation());
-          return EXIT.ok;
-        };
-        return m[name](io, globals(), ...args.slice(0, -1), optionSpecs(command), help);
-      }),
+      opensStore(
+        actCall(load, (m, ...args) => {
+          const command = args.at(-1) as Command;
+          const help = () => {
+            process.stdout.write(command.helpInformation());
+            return EXIT.ok;
+          };
+          return m[name](io, globals(), ...args.slice(0, -1), optionSpecs(command), help);
+        }),
+      ),
   };
 }
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { TableCommand } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function operationCommands(p: TableCommand, { io, g, act, actCall }: CommandTable): void {
+export function operationCommands(p: TableCommand, { io, g, act, actStore }: CommandTable): void {
   const archive = p
     .command('archive')
     .description(
@@ -24,7 +24,7 @@ export function operationCommands(p: TableCommand, { io, g, act, actCall }: Comm
     .option('--json', 'print { periods: [{ period, runs, bytes, location }] }')
     .action(
       // `archive` has a --json of its own, which commander gives `archive list --json` to: either one counts.
-      actCall(
+      actStore(
         () => import('../commands/archive.js'),
         (m, o: { json?: boolean }, c: Command) =>
           m.archiveListCmd(io, g(), { json: o.json === true || c.parent?.opts<{ json?: boolean }>().json === true }),
@@ -130,7 +130,7 @@ export function operationCommands(p: TableCommand, { io, g, act, actCall }: Comm
       )
       .option('--json', 'print { breaker: { name, state, failures, openedAt?, until?, by? } }')
       .action(
-        actCall(
+        actStore(
           () => import('../commands/breaker.js'),
           (m, target: string, o) => m.breakerCmd(io, g(), to, target, o),
         ),

@@ -9,7 +9,7 @@ import {
 } from '../flags/options.js';
 import type { CommandTable } from './act.js';
 
-export function runInputCommands(p: TableCommand, { io, g, actCall }: CommandTable): void {
+export function runInputCommands(p: TableCommand, { io, g, actStore }: CommandTable): void {
   // approve, reject and signal move the run on here (embedded store) or wait for an engine's verdict (NATS).
   const movesRunOn = [
     [
@@ -41,7 +41,7 @@ export function runInputCommands(p: TableCommand, { io, g, actCall }: CommandTab
         `with --query: approved or rejected (default ${name === 'approve' ? 'approved' : 'rejected'})`,
       )
       .action(
-        actCall(
+        actStore(
           () => import('../commands/run-inputs.js'),
           (m, runId: string | undefined, taskId: string | undefined, o) =>
             m.approveCmd(io, g(), name, runId, taskId, o),
@@ -59,7 +59,7 @@ export function runInputCommands(p: TableCommand, { io, g, actCall }: CommandTab
     .with(...movesRunOn)
     .option('--json', 'print { runId, name, by, unauthenticated, recorded, queued, changed, seq, status }')
     .action(
-      actCall(
+      actStore(
         () => import('../commands/run-inputs.js'),
         (m, runId: string, name: string, o) => m.inputCmd(io, g(), runId, m.signalInput(name, o.data), o),
       ),
@@ -82,7 +82,7 @@ export function runInputCommands(p: TableCommand, { io, g, actCall }: CommandTab
       .option('--json', 'print { runId, action, by, unauthenticated, recorded, queued, changed, seq, status }')
       .with(...bulkOptions)
       .action(
-        actCall(
+        actStore(
           () => import('../commands/run-inputs.js'),
           (m, runId: string | undefined, o) =>
             m.controlCmd(

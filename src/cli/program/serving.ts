@@ -15,7 +15,7 @@ import {
 import type { CommandTable } from './act.js';
 import { retentionOptions } from '../flags/retention-flags.js';
 
-export function servingCommands(p: TableCommand, { io, g, act, actLocal, actCall }: CommandTable): void {
+export function servingCommands(p: TableCommand, { io, g, act, actLocal, actStore }: CommandTable): void {
   p.command('serve')
     .description(
       "the embedded store's engine, until SIGTERM/SIGINT: drives every unsettled run nobody else drives (timers on time, approvals and signals as they land, runs whose process died), one per store (a second stands by)",
@@ -158,7 +158,7 @@ export function servingCommands(p: TableCommand, { io, g, act, actLocal, actCall
           'print { action, workflowId, schedules?, queued?: [{ workflowId, trigger, slot, runId, manual? }], existing?, ahead?, started? }',
         )
         .action(
-          actCall(
+          actStore(
             () => import('../commands/schedules.js'),
             (m, workflow: string, o) => m.scheduleActionCmd(io, g(), action, workflow, { ...schedules.opts(), ...o }),
           ),
