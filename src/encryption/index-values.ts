@@ -20,7 +20,7 @@ const aadOf = (runId: string, field: string): string => `${runId}\nindex.${field
 export class IndexSealer {
   /** A value this process could not open (no key, or not the one): it saw `[encrypted]`, so it must not write back. */
   sawSealed = false;
-  /** A value sealed with a key this process has not loaded: the record holding it is folded again from its log. */
+  /** A value sealed with a key this process has not loaded yet (loadMissing asks for it): its record is not read yet. */
   stale = false;
   /** The ids of the keys of such values, for loadMissing. */
   private readonly missing = new Set<string>();
@@ -99,22 +99,24 @@ export class IndexSealer {
 
   /**
    * Loads the keys of the values that came back stale (a key from before a rotation, which this process had not loaded:
-   * index values are opened synchronously, so a reader loads them here and decodes those values again). False when
-   * there were none.
+   * index values are opened synchronously, so a reader loads them here and decodes those values again: opened, or
+   * `[encrypted]` where no provider had the key). False when there were none.
    */
   async loadMissing(): Promise<boolean> {
     if (this.missing.size === 0) return false;
     const ids = new Set(this.missing);
     this.missing.clear();
     await this.ring.load(ids);
-    return [...ids].some((id) => this.ring.cached(id) !== undefined);
+    return true;
   }
 
   private keyOf(v: string): DataKey | null {
     const id = sealedKeyId(bodyOf(v)) ?? '?';
     const key = this.ring.cached(id);
     if (key) return key;
-    if (this.key) {
+    // A key no provider had when loadMissing just asked (lost since a rotation): `[encrypted]`, as for a reader with
+    // no key, so the run stays listed with what is clear (ids, status, times) rather than dropped.
+    if (this.key && !this.ring.isMissing(id)) {
       this.stale = true;
       this.missing.add(id);
     } else this.sawSealed = true;

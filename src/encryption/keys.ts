@@ -122,6 +122,12 @@ export class KeyRing {
     }
   }
 
+  /** Whether `load` asked for this key id lately and no provider had it (asked again after MISSING_KEY_RETRY_MS). */
+  isMissing(id: string): boolean {
+    const askedAt = this.missing.get(id);
+    return askedAt !== undefined && this.now() - askedAt < MISSING_KEY_RETRY_MS;
+  }
+
   /** Whether any key at all is configured (after load/current). A reader without one sees `[encrypted]`. */
   get hasAnyKey(): boolean {
     return this.byId.size > 0;

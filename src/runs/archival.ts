@@ -13,6 +13,7 @@ import {
   type EventStore,
   type RunArchive,
   type RunSummary,
+  storeAtRest,
 } from '../store/index.js';
 import { FileProgressChannel } from '../progress/index.js';
 import { readWithoutKey } from '../encryption/index.js';
@@ -33,6 +34,11 @@ export interface ArchiveSelection {
   batch?: number;
   /** After each batch: runs moved so far, of how many chosen. */
   onProgress?: (moved: number, chosen: number) => void;
+  /**
+   * A run due that stays live, with why: its values are sealed with a data key this process does not have (or do not
+   * open with it), so the large payloads it refers to cannot be seen and kept with it. The others move all the same.
+   */
+  onLeft?: (runId: string, reason: string) => void;
 }
 
 /** The store's archive, or a clear error when the store has none. */
@@ -45,12 +51,18 @@ export function archiveOf(store: EventStore): RunArchive {
 /** Moves the settled runs the selection names to the archive; returns them. */
 export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Promise<ArchivedRun[]> {
   const archive = archiveOf(store);
-  const chosen = (await chooseRuns(store, sel)).slice(0, sel.max ?? Number.MAX_SAFE_INTEGER);
+  const chosen = await chooseRuns(store, sel);
+  const max = sel.max ?? Number.MAX_SAFE_INTEGER;
+  const of = Math.min(chosen.length, max);
   const moved: ArchivedRun[] = [];
   const batch = sel.batch ?? ARCHIVE_BATCH;
-  for (let i = 0; i < chosen.length; i += batch) {
-    moved.push(...(await archive.archive(chosen.slice(i, i + batch), sel.now, { attachments: blobsHeld(store) })));
-    sel.onProgress?.(moved.length, chosen.length);
+  const attachments = blobsHeld(store, sel.onLeft ?? (() => undefined));
+  // Past the runs left live, on to the next due ones: a few runs nobody can open never stall retention for the rest.
+  for (let i = 0; i < chosen.length && moved.length < max; ) {
+    const next = chosen.slice(i, i + Math.min(batch, max - moved.length));
+    i += next.length;
+    moved.push(...(await archive.archive(next, sel.now, { attachments })));
+    sel.onProgress?.(moved.length, of);
   }
   await sweepProgress(store, moved);
   if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same
@@ -59,12 +71,24 @@ export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Pro
 
 /**
  * The large payloads' bodies a run refers to, recorded with it in the archive so that blob GC keeps them while the run
- * is archived. Read through the store (its values opened with the data key: a reference may sit in a sealed output);
- * a run read without the key is not archived, as its references cannot be seen.
+ * is archived. Read through the store (its values opened with the data key: a reference may sit in a sealed output).
+ * A process with no key at all is refused; a run sealed with a key this process does not have (gone since a rotation)
+ * stays live, told to `left`, as its references cannot be seen, and the others move.
  */
-function blobsHeld(store: EventStore): NonNullable<ArchiveOptions['attachments']> {
+function blobsHeld(
+  store: EventStore,
+  left: (runId: string, reason: string) => void,
+): NonNullable<ArchiveOptions['attachments']> {
   return async (runId) => {
-    const refs = refsIn(await store.read(runId));
+    let refs: ReturnType<typeof refsIn>;
+    try {
+      refs = refsIn(await store.read(runId));
+    } catch (err) {
+      if (!(err instanceof DataKeyError)) throw err;
+      left(runId, `${err.message} (docs/security.md); it stays live until then`);
+      return null;
+    }
+    // No key at all: the process is not set up for sealed runs, refused as a whole (docs/retention.md).
     if (readWithoutKey(store, runId))
       throw new DataKeyError(
         'LF_DATA_KEY_MISSING',
@@ -110,7 +134,8 @@ function retentions(store: EventStore): (run: RunSummary) => Promise<number | un
   return async (run) => {
     const key = `${run.workflowId}@${run.version}`;
     if (!known.has(key)) {
-      const first = (await store.read(run.runId, { toSeq: 1 }))[0];
+      // As stored: the definition is clear, the input beside it may be sealed with a key this process lacks.
+      const first = (await storeAtRest(store).read(run.runId, { toSeq: 1 }))[0];
       known.set(key, first?.type === 'run.started' ? recordedDefinitionOf(first.data).retentionMs : undefined);
     }
     return known.get(key);
@@ -132,6 +157,13 @@ export interface ArchivalRounds {
 export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: Date) => Promise<void> {
   let next = 0;
   let running = false;
+  // A run left live is tried again each round: said once a process, not every minute.
+  const told = new Set<string>();
+  const onLeft = (runId: string, reason: string) => {
+    if (told.has(runId)) return;
+    if (told.size < 10_000) told.add(runId);
+    opts.say(`archive: ${reason}`);
+  };
   return async (now) => {
     if (running || now.getTime() < next) return;
     running = true;
@@ -139,6 +171,7 @@ export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: D
       const moved = await archiveRuns(store, {
         now,
         max: ARCHIVE_BATCH,
+        onLeft,
         ...(opts.defaultRetentionMs !== undefined ? { defaultRetentionMs: opts.defaultRetentionMs } : {}),
       });
       if (moved.length > 0)

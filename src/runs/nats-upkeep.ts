@@ -49,21 +49,26 @@ export function natsUpkeep(client: ClusterClient, url: string, waitMs = UPKEEP_W
       if (await client.mayWriteLog()) return direct.archive(sel, as);
       // An engine moves at most UPKEEP_ARCHIVE_MAX a request: asked again until a round moves fewer.
       const moved: ArchivedRun[] = [];
+      // Each request finds the runs left live again: each is told once.
+      const told = new Set<string>();
       for (;;) {
-        const round =
-          (
-            await ask(
-              url,
-              {
-                verb: 'archive',
-                ...(sel.olderThanMs !== undefined ? { olderThanMs: sel.olderThanMs } : {}),
-                ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}),
-                ...(sel.batch !== undefined ? { batch: sel.batch } : {}),
-              },
-              'archive runs',
-              waitMs,
-            )
-          ).archived ?? [];
+        const verdict = await ask(
+          url,
+          {
+            verb: 'archive',
+            ...(sel.olderThanMs !== undefined ? { olderThanMs: sel.olderThanMs } : {}),
+            ...(sel.workflowId !== undefined ? { workflowId: sel.workflowId } : {}),
+            ...(sel.batch !== undefined ? { batch: sel.batch } : {}),
+          },
+          'archive runs',
+          waitMs,
+        );
+        for (const l of verdict.left ?? [])
+          if (!told.has(l.runId)) {
+            told.add(l.runId);
+            sel.onLeft?.(l.runId, l.reason);
+          }
+        const round = verdict.archived ?? [];
         moved.push(...round);
         if (round.length > 0) sel.onProgress?.(moved.length, moved.length);
         if (round.length < UPKEEP_ARCHIVE_MAX) return moved;

@@ -210,7 +210,8 @@ export interface ArchivedRun {
 }
 
 export interface ArchiveOptions {
-  attachments?: (runId: string, events: EventEnvelope[]) => Promise<ArchivedRun['attachments']>;
+  /** What moves with the run (undefined: nothing), or null: the run is not moved (left live, as a changed one is). */
+  attachments?: (runId: string, events: EventEnvelope[]) => Promise<ArchivedRun['attachments'] | null>;
 }
 
 /** One period of the archive, as `archive list` shows it. */

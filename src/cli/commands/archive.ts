@@ -41,6 +41,7 @@ export async function archiveCmd(
     });
   const side = await sideFor(g);
   const acting = await side.acting(opts.as);
+  const left: { runId: string; reason: string }[] = [];
   const moved = await (await side.runs()).archive(
     {
       olderThanMs,
@@ -48,20 +49,30 @@ export async function archiveCmd(
       ...(batch !== undefined ? { batch } : {}),
       ...(opts.workflow !== undefined ? { workflowId: opts.workflow } : {}),
       onProgress: (done, of) => io.err(`archived ${done} of ${of} runs`),
+      onLeft: (runId, reason) => {
+        if (left.length < LEFT_TOLD) io.err(`left live: ${inert(reason)}`);
+        left.push({ runId, reason });
+      },
     },
     acting,
   );
-  if (opts.json) io.out(json({ archived: moved.length, runs: moved.map(shown) }));
+  if (left.length > LEFT_TOLD) io.err(`left live: ${left.length - LEFT_TOLD} more runs (--json names them all)`);
+  if (opts.json) io.out(json({ archived: moved.length, runs: moved.map(shown), left }));
   else {
     const periods = [...new Set(moved.map((r) => r.period))].sort();
+    const leftText = left.length === 0 ? '' : `; ${left.length} run${left.length === 1 ? '' : 's'} left live (above)`;
     io.out(
-      moved.length === 0
+      moved.length === 0 && left.length === 0
         ? `no settled run is older than ${inert(opts.olderThan)}: nothing archived`
-        : `archived ${moved.length} run${moved.length === 1 ? '' : 's'} (${periods.join(', ')})`,
+        : `archived ${moved.length} run${moved.length === 1 ? '' : 's'}${periods.length > 0 ? ` (${periods.join(', ')})` : ''}${leftText}`,
     );
   }
-  return EXIT.ok;
+  // Not all that was asked was done: a script's check sees it (the rest was moved all the same).
+  return left.length > 0 ? EXIT.failed : EXIT.ok;
 }
+
+/** Runs left live named one line each on stderr; the rest counted (--json names every one). */
+const LEFT_TOLD = 20;
 
 export async function archiveListCmd(io: Io, g: GlobalOpts, opts: { json?: boolean }): Promise<number> {
   let periods: ArchivePeriod[];

@@ -13,7 +13,9 @@ import { kvSecrets } from '../../secrets/index.js';
 import type { ArchivedRun, JetStreamEventStore } from '../../store/index.js';
 import {
   UPKEEP_ARCHIVE_MAX,
+  UPKEEP_LEFT_MAX,
   UPKEEP_PERIODS_MAX,
+  UPKEEP_REASON_MAX,
   type Inbound,
   type UpkeepVerb,
   type UpkeepVerdict,
@@ -43,7 +45,13 @@ export async function doUpkeep(o: UpkeepOptions, { sender, body }: Inbound['upke
   switch (body.verb) {
     case 'archive': {
       // At most UPKEEP_ARCHIVE_MAX a request, so that the verdict naming them is one message: the client asks again for more.
+      const left: { runId: string; reason: string }[] = [];
+      let leftCount = 0;
       const moved = await archiveRuns(o.store, {
+        onLeft: (runId, reason) => {
+          leftCount++;
+          if (left.length < UPKEEP_LEFT_MAX) left.push({ runId, reason: reason.slice(0, UPKEEP_REASON_MAX) });
+        },
         ...(body.olderThanMs !== undefined ? { olderThanMs: body.olderThanMs } : {}),
         now: new Date(o.now()),
         max: UPKEEP_ARCHIVE_MAX,
@@ -51,7 +59,8 @@ export async function doUpkeep(o: UpkeepOptions, { sender, body }: Inbound['upke
         ...(body.batch !== undefined ? { batch: body.batch } : {}),
       });
       o.log(`archived ${moved.length} run${moved.length === 1 ? '' : 's'} for ${sender}`);
-      return { accepted: true, archived: moved.map(shown) };
+      if (leftCount > 0) o.log(`left ${leftCount} run${leftCount === 1 ? '' : 's'} live: ${left[0]!.reason}`);
+      return { accepted: true, archived: moved.map(shown), ...(leftCount > 0 ? { left, leftCount } : {}) };
     }
     case 'restore': {
       const run = await archiveOf(o.store).restore(body.runId);

@@ -31,6 +31,8 @@ export {
   StartRequest,
   StartVerdict,
   UPKEEP_ARCHIVE_MAX,
+  UPKEEP_LEFT_MAX,
+  UPKEEP_REASON_MAX,
   UPKEEP_PERIODS_MAX,
   UpkeepRequest,
   UpkeepVerdict,

@@ -121,6 +121,9 @@ export type LimitsVerdict = z.infer<typeof LimitsVerdict>;
 
 /** Settled runs one archive request moves at most: its verdict names each (one core NATS message); the client asks again for more. */
 export const UPKEEP_ARCHIVE_MAX = 500;
+/** Runs left live an archive verdict names, and the length of each reason: the verdict stays one message. */
+export const UPKEEP_LEFT_MAX = 100;
+export const UPKEEP_REASON_MAX = 500;
 
 /** Archive periods one `archive-list` verdict names at most (months: a century's), so that it is one message (~100 KB). */
 export const UPKEEP_PERIODS_MAX = 1200;
@@ -172,6 +175,13 @@ const ArchivedRunShape = z.object({
 export const UpkeepVerdict = z.object({
   ...Refusal,
   archived: z.array(ArchivedRunShape).max(UPKEEP_ARCHIVE_MAX).optional(),
+  /** Runs due that stayed live, with why (a data key the engine does not have): the first UPKEEP_LEFT_MAX named. */
+  left: z
+    .array(z.object({ runId: z.string(), reason: z.string().max(UPKEEP_REASON_MAX) }))
+    .max(UPKEEP_LEFT_MAX)
+    .optional(),
+  /** How many runs stayed live in all (`left` names the first). */
+  leftCount: z.number().int().optional(),
   restored: ArchivedRunShape.optional(),
   /**
    * blob gc's report: the counts and bytes whole, the names at most executor/payload-gc.ts's PAYLOAD_GC_LIST_MAX (the

@@ -180,6 +180,7 @@ export class FileRunArchive implements RunArchive {
       const last = events.at(-1);
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
       const attachments = await opts.attachments?.(run.runId, events);
+      if (attachments === null) continue;
       picked.push({ run, bytes, period: run.completedAt!.slice(0, 7), ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];

@@ -231,6 +231,7 @@ export class JetStreamRunArchive implements RunArchive {
       // Gone, or changed since it was listed: left for a later round.
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
       const attachments = await opts.attachments?.(run.runId, events);
+      if (attachments === null) continue;
       picked.push({ run, bodies, subject, lastStreamSeq, ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];
