@@ -61,6 +61,8 @@ export class KeyRing {
   constructor(
     private readonly lookup: KeyLookup,
     private readonly now: () => number = Date.now,
+    /** Every provider's value of a name (a chain's): the key an id names may be in a provider `lookup` does not reach. */
+    private readonly lookupAll?: (name: string) => Promise<string[]>,
   ) {}
 
   /** The key new writes use, or null when no `LF_DATA_KEY` is set (then nothing is encrypted). */
@@ -112,10 +114,18 @@ export class KeyRing {
           );
         this.byId.set(id, key);
       } else {
-        // Only read with: new writes keep the key this process loaded (docs/security.md, rotating the key).
-        const now = await this.lookup(DATA_KEY_SECRET);
-        const key = now === undefined || now.trim() === '' ? null : parseDataKey(now, DATA_KEY_SECRET);
-        if (key?.id === id) this.byId.set(id, key);
+        // Only read with: new writes keep the key this process loaded (docs/security.md, rotating the key). Every
+        // provider's LF_DATA_KEY: a reader's own file or environment may hold the key KV LF_SECRETS replaced.
+        const texts = this.lookupAll
+          ? await this.lookupAll(DATA_KEY_SECRET)
+          : [await this.lookup(DATA_KEY_SECRET)].filter((t) => t !== undefined);
+        for (const text of texts) {
+          const key = text.trim() === '' ? null : parseDataKey(text, DATA_KEY_SECRET);
+          if (key?.id === id) {
+            this.byId.set(id, key);
+            break;
+          }
+        }
       }
       if (this.byId.has(id)) this.missing.delete(id);
       else this.missing.set(id, this.now());

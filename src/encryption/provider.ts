@@ -4,7 +4,7 @@
  * NATS the KV bucket LF_SECRETS, asked lazily (on the first append or sealed read), never at open.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import { chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../secrets/index.js';
+import { allValues, chainSecrets, defaultSecrets, kvSecrets, type SecretsProvider } from '../secrets/index.js';
 import type { EventStore } from '../store/index.js';
 import { encryptedStore } from './event-store.js';
 import { KeyRing } from './keys.js';
@@ -15,19 +15,22 @@ export function natsKeyProvider(
   local: SecretsProvider = defaultSecrets(),
 ): SecretsProvider {
   let kv: SecretsProvider | undefined;
+  // A person's user may not read LF_SECRETS (nats.conf): a reader without the key, who sees `[encrypted]`, unless
+  // their own file or environment has it. Anything else (NATS down) is thrown: an engine must never take "not asked"
+  // for "no key" and write clear.
+  const orLocal = async <T>(ask: (p: SecretsProvider) => Promise<T>): Promise<T> => {
+    kv ??= chainSecrets(kvSecrets(await connection()), local);
+    try {
+      return await ask(kv);
+    } catch (err) {
+      if (!/permission|authorization/i.test(String((err as Error)?.message ?? err))) throw err;
+      return ask(local);
+    }
+  };
   return {
     label: `NATS KV LF_SECRETS, then ${local.label}`,
-    async get(name) {
-      kv ??= chainSecrets(kvSecrets(await connection()), local);
-      try {
-        return await kv.get(name);
-      } catch (err) {
-        // A person's user may not read LF_SECRETS (nats.conf): a reader without the key, who sees `[encrypted]`.
-        // Anything else (NATS down) is thrown: an engine must never take "not asked" for "no key" and write clear.
-        if (!/permission|authorization/i.test(String((err as Error)?.message ?? err))) throw err;
-        return local.get(name);
-      }
-    },
+    get: (name) => orLocal((p) => p.get(name)),
+    getAll: (name) => orLocal((p) => allValues(p, name)),
   };
 }
 
@@ -39,5 +42,12 @@ export function natsKeyProvider(
 export function withDataKeys<S extends EventStore>(store: S, secrets?: SecretsProvider): S {
   const conn = (store as unknown as { connection?: () => Promise<NatsConnection> }).connection;
   const provider = secrets ?? (typeof conn === 'function' ? natsKeyProvider(() => conn.call(store)) : defaultSecrets());
-  return encryptedStore(store, new KeyRing((name) => provider.get(name)));
+  return encryptedStore(
+    store,
+    new KeyRing(
+      (name) => provider.get(name),
+      undefined,
+      (name) => allValues(provider, name),
+    ),
+  );
 }

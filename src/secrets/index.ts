@@ -4,6 +4,7 @@ export {
   type SecretsStore,
   checkSecretName,
   checkSecretsFile,
+  allValues,
   chainSecrets,
   defaultSecrets,
   envSecrets,

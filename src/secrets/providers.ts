@@ -25,6 +25,15 @@ export interface SecretsProvider {
   /** What it is, for messages: `environment`, `file /path`, `NATS KV LF_SECRETS`. */
   readonly label: string;
   get(name: string): Promise<string | undefined>;
+  /** Every value of the name, the first provider's first (a chain's): where one provider's hides another's. */
+  getAll?(name: string): Promise<string[]>;
+}
+
+/** Every value a provider has for the name: its getAll, else its one value. */
+export async function allValues(p: SecretsProvider, name: string): Promise<string[]> {
+  if (p.getAll) return p.getAll(name);
+  const v = await p.get(name);
+  return v === undefined ? [] : [v];
 }
 
 /** A provider `ledgerflow secrets` can change: names only are ever listed. */
@@ -64,6 +73,11 @@ export function chainSecrets(...providers: SecretsProvider[]): SecretsProvider {
         if (v !== undefined) return v;
       }
       return undefined;
+    },
+    async getAll(name) {
+      const out: string[] = [];
+      for (const p of providers) out.push(...(await allValues(p, name)));
+      return out;
     },
   };
 }

@@ -111,6 +111,14 @@ describe.skipIf(noNats)('archive with a data key lost, on NATS (docs/retention.m
     const listed = JSON.parse(listing.stdout) as { runId: string }[];
     expect(listed.map((r) => r.runId).sort()).toEqual([...sealedA].sort());
 
+    // A reader holding the lost key in its own environment reads those runs, though LF_SECRETS holds another key.
+    const own = await cli(['--nats', url('engine'), 'status', sealedA[0]!, '--json'], {
+      cwd: dir,
+      env: { LEDGERFLOW_SECRET_LF_DATA_KEY: keyA },
+    });
+    expect(own.code, own.stderr).toBe(0);
+    expect(JSON.parse(own.stdout).input).toEqual({ amount: '4711' });
+
     // Put back as the message says: the engines ask for a key they lack again after a few seconds.
     await setKey(`LF_DATA_KEY_${idA}`, keyA);
     let last: Archived | undefined;
