@@ -6,7 +6,8 @@ import { SETTLED_STATUSES } from '../events/index.js';
 import { requireAllowed } from '../authority/index.js';
 import { recordInput, type InputOutcome, type RunInput } from '../executor/index.js';
 import type { Engine } from '../local/index.js';
-import { UsageError } from '../errors/index.js';
+import { DataKeyError, UsageError } from '../errors/index.js';
+import { readWithoutKey } from '../encryption/index.js';
 import { LogWitness } from '../query/damage.js';
 import type { EventStore } from '../store/index.js';
 import { runReads } from './reads.js';
@@ -51,7 +52,15 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
     input,
     async resume(runId: string, as: () => Promise<Acting>): Promise<Resumed> {
       // Driving a run that is not paused (after a crash, say) asks no level: whoever can open the store runs its work.
-      if ((await engine.status(runId)).status !== 'PAUSED') return { next: 'drive', resumed: null };
+      const status = (await engine.status(runId)).status;
+      // Read as `[encrypted]`: it would go on from values it cannot see (docs/security.md), even with nothing due yet.
+      if (readWithoutKey(opts.store, runId))
+        throw new DataKeyError(
+          'LF_DATA_KEY_MISSING',
+          `run ${runId} holds encrypted values and this process has no data key: set LF_DATA_KEY (docs/security.md) to drive it`,
+          { runId },
+        );
+      if (status !== 'PAUSED') return { next: 'drive', resumed: null };
       const o = await input(runId, { kind: 'control', action: 'resume' }, await as());
       return { next: 'drive', resumed: o.changed ? o : null };
     },

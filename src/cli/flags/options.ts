@@ -19,19 +19,14 @@ export class TableCommand extends Command {
     return this;
   }
 
-  /** Whether `--secrets` was added by the table (keysOption) rather than declared by the command itself. */
-  secretsFromTable = false;
-
   /**
    * A command whose action opens a store (act.ts marks it) reads and writes values with the data key among the
    * secrets: it takes `--secrets <file>` as run does, unless it declares its own.
    */
   // biome-ignore lint/suspicious/noExplicitAny: commander's own signature
   override action(fn: (...args: any[]) => void | Promise<void>): this {
-    if ((fn as { [OPENS_STORE]?: true })[OPENS_STORE] && !this.options.some((o) => o.long === '--secrets')) {
+    if ((fn as { [OPENS_STORE]?: true })[OPENS_STORE] && !this.options.some((o) => o.long === '--secrets'))
       this.with(keysOption);
-      this.secretsFromTable = true;
-    }
     return super.action(fn);
   }
 }

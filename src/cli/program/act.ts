@@ -7,7 +7,7 @@ import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import type { GlobalOpts } from '../flags/store.js';
 import { optionSpecs } from '../flags/tail.js';
-import { OPENS_STORE, TableCommand } from '../flags/options.js';
+import { OPENS_STORE } from '../flags/options.js';
 
 /**
  * Actions that import their command's file when they run, then call it; the exit code it returns goes to `setCode`. An
@@ -31,10 +31,12 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
         const { runIdArg } = await import('../flags/run-id.js');
         for (const id of runIds) runIdArg(id);
       }
-      // optsWithGlobals: `archive list --secrets f` is given to `archive`'s own option by commander.
+      // The data key's file before any store is opened: a store's key ring asks its providers once, at its first
+      // read (resume reads the run before it drives it). Not for `secrets` and `keys`, which keep the file (and may
+      // make it). optsWithGlobals: `archive list --secrets f` is given to `archive`'s own option by commander.
       const secrets = command.optsWithGlobals<{ secrets?: unknown }>().secrets;
-      if (command instanceof TableCommand && command.secretsFromTable && typeof secrets === 'string')
-        (await import('../flags/secrets-flag.js')).secretsFlag(secrets);
+      const keeper = ['secrets', 'keys'].includes(command.parent?.name() ?? '');
+      if (typeof secrets === 'string' && !keeper) (await import('../flags/secrets-flag.js')).secretsFlag(secrets);
       await (await import('../open-store.js')).useStore(globals());
       setCode(await run(await load(), ...args));
     };
