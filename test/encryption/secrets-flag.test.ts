@@ -1,7 +1,7 @@
 /**
  * docs/security.md, "Turning it on": the data key in a secrets file given with `--secrets` to every command, reads as
- * well as writes (the page's console lines, then the page's run taken on with signal, resume and approve). A command
- * without the file sees `[encrypted]`, and `resume` without it is refused before it drives anything
+ * well as writes (the page's console lines, then the page's run taken on with signal, resume and approve, and forked).
+ * A command without the file sees `[encrypted]`, and `resume` without it is refused before it drives anything
  * (LF_DATA_KEY_MISSING), even with nothing due yet.
  */
 import { randomBytes } from 'node:crypto';
@@ -64,5 +64,12 @@ describe('--secrets on every command that opens a store (docs/security.md)', () 
     }[];
     expect(history.find((e) => e.type === 'signal.received')!.data.data).toEqual({ signed_by: SIGNED });
     expect(history.find((e) => e.type === 'task.completed')!.data.output.employee).toBe(NAME);
+
+    // fork reads the run before it drives the new one: the file is in effect by then too.
+    const forked = await withFile('fork', runId, '--at', 'sign_off', '--json');
+    expect(forked.code, forked.stderr).toBe(3);
+    const forkId = (JSON.parse(forked.stdout) as { runId: string }).runId;
+    const forkStatus = JSON.parse((await withFile('status', forkId, '--json')).stdout);
+    expect([forkStatus.input, forkStatus.tasks.sign_off.status]).toEqual([{ employee: NAME }, 'PENDING_APPROVAL']);
   }, 120_000);
 });

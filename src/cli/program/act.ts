@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../render/exit.js';
 import type { Io } from '../render/io.js';
 import type { GlobalOpts } from '../flags/store.js';
-import { optionSpecs } from '../flags/tail.js';
+import { optionSpecs, splitTail } from '../flags/tail.js';
 import { OPENS_STORE } from '../flags/options.js';
 
 /**
@@ -59,13 +59,19 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
      */
     actInputs: <K extends string, M extends Named<K, [Io, GlobalOpts]>>(load: () => Promise<M>, name: K) =>
       opensStore(
-        actCall(load, (m, ...args) => {
+        actCall(load, async (m, ...args) => {
           const command = args.at(-1) as Command;
           const help = () => {
             process.stdout.write(command.helpInformation());
             return EXIT.ok;
           };
-          return m[name](io, globals(), ...args.slice(0, -1), optionSpecs(command), help);
+          const specs = optionSpecs(command);
+          // `--secrets` among the inputs' flags (commander leaves the tail to tail.ts): in effect before any store is
+          // opened, as for every other command (fork reads the run before it drives it).
+          const tail = args.find((a): a is string[] => Array.isArray(a));
+          const secrets = tail ? splitTail(tail, specs, null).options.secrets : undefined;
+          if (typeof secrets === 'string') (await import('../flags/secrets-flag.js')).secretsFlag(secrets);
+          return m[name](io, globals(), ...args.slice(0, -1), specs, help);
         }),
       ),
   };
