@@ -198,6 +198,7 @@ export class JetStreamRunArchive implements RunArchive {
       bodies: Uint8Array[];
       subject: string;
       lastStreamSeq: number;
+      seqs: number[]; // its messages' stream sequences as read: what its purge deletes (compare-purge.ts)
       attachments?: ArchivedRun['attachments'];
     }[] = [];
     for (const run of settled) {
@@ -207,6 +208,7 @@ export class JetStreamRunArchive implements RunArchive {
       let lastStreamSeq = 0;
       let last: EventEnvelope | undefined;
       const events: EventEnvelope[] = [];
+      const seqs: number[] = [];
       try {
         for await (const m of runMessages(
           this.host.link,
@@ -218,6 +220,7 @@ export class JetStreamRunArchive implements RunArchive {
           this.host.link.deadline(),
         )) {
           lastStreamSeq = m.seq;
+          seqs.push(m.seq);
           const commit = decodeNextCommit(m.data, run.runId, { stream: this.host.o.stream, seq: m.seq, subject }, prev);
           if (!commit) continue; // lost a race (codec.ts): not part of the run
           prev = commit.events.at(-1)!.seq;
@@ -232,7 +235,7 @@ export class JetStreamRunArchive implements RunArchive {
       if (!last || last.seq !== run.lastSeq || !SETTLED_STATUSES.includes(last.state.status)) continue;
       const attachments = await opts.attachments?.(run.runId, events);
       if (attachments === null) continue;
-      picked.push({ run, bodies, subject, lastStreamSeq, ...(attachments ? { attachments } : {}) });
+      picked.push({ run, bodies, subject, lastStreamSeq, seqs, ...(attachments ? { attachments } : {}) });
     }
     if (picked.length === 0) return [];
     await this.purger.ready();
@@ -272,7 +275,13 @@ export class JetStreamRunArchive implements RunArchive {
       }
       const withdrawn = await this.purge(
         move,
-        group.map((g) => ({ runId: g.run.runId, subject: g.subject, lastStreamSeq: g.lastStreamSeq, period: p })),
+        group.map(({ run, subject, lastStreamSeq, seqs }) => ({
+          runId: run.runId,
+          subject,
+          lastStreamSeq,
+          period: p,
+          seqs,
+        })),
       );
       await kv.delete('intent');
       delta.set(p, { runs: entries.length - withdrawn.size, bytes: info.size });
@@ -288,12 +297,12 @@ export class JetStreamRunArchive implements RunArchive {
    */
   private async purge(
     move: string,
-    runs: { runId: string; subject: string; lastStreamSeq: number; period: string }[],
+    runs: { runId: string; subject: string; lastStreamSeq: number; period: string; seqs?: number[] }[],
   ): Promise<Set<string>> {
     const withdrawn = new Set<string>();
     const index = await this.runsIndex();
     for (const r of runs) {
-      const outcome = await this.purger.purge(r.runId, r.subject, r.lastStreamSeq, move);
+      const outcome = await this.purger.purge(r.runId, r.subject, r.lastStreamSeq, move, r.seqs);
       this.host.forget(r.runId);
       if (outcome === 'live') {
         await this.withdraw(r.runId, r.period);

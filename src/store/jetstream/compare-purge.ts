@@ -60,11 +60,18 @@ export class RunPurger {
    * this move's (a purge killed before it deleted its marker): 'purged'. 'live' when a commit came after (nothing is
    * purged; the live log wins).
    */
-  async purge(runId: string, subject: string, lastStreamSeq: number, move: string): Promise<'purged' | 'live'> {
+  async purge(
+    runId: string,
+    subject: string,
+    lastStreamSeq: number,
+    move: string,
+    /** The sequences of the run's messages the move read (up to `lastStreamSeq`): deleted without walking to them. */
+    read: readonly number[] = [],
+  ): Promise<'purged' | 'live'> {
     const c = await this.link.ready();
     const marker = await this.mark(c, runId, subject, lastStreamSeq, move);
     if (marker !== null) {
-      await this.clearUpTo(c, subject, marker);
+      await this.clearUpTo(c, subject, marker, read);
       return 'purged';
     }
     // Refused: the subject does not end where it was read. A marker left by a killed move (recovery), or nothing at all,
@@ -123,8 +130,13 @@ export class RunPurger {
    * each by its sequence, which moves no consumer (see above). Killed half way, the subject still ends at the marker,
    * and the next purge of the run (recovery) deletes what is left.
    */
-  private async clearUpTo(c: Conn, subject: string, markerSeq: number): Promise<void> {
-    // Every message, markers of earlier rounds and commits that lost to them among them (not runMessages: it stops at a marker).
+  private async clearUpTo(c: Conn, subject: string, markerSeq: number, read: readonly number[] = []): Promise<void> {
+    // The messages the move read, oldest first, one at a time: what is left of a move killed among them is the run's
+    // last messages (recovery, liveEnd, decodes them as a log; deletes in any order would leave gaps inside it).
+    for (const seq of [...read].sort((a, b) => a - b))
+      if (seq < markerSeq) await this.dropMessage(c, seq, 'delete a run message moved to the archive');
+    // Then every message still before the marker, markers of earlier rounds and commits that lost to them among them
+    // (not runMessages: it stops at a marker); none, most often: one request that finds the marker.
     const earlier: number[] = [];
     for (let next = 1; next < markerSeq; ) {
       const m = await getMessage(this.link, this.o, c, { next_by_subj: subject, seq: next }, this.link.deadline());
