@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { noNats, skipNote, useCluster } from '../helpers/cluster.js';
@@ -62,6 +62,20 @@ describe('ledgerflow run: an input value that looks like a flag is the value', (
     expect(JSON.parse(mixed.stdout).input).toEqual({ arg: 'x', flag: true });
   });
 
+  it('start of a workflow in ./definitions reads the inputs after a -- as run does', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'definitions'));
+    renameSync(definition(dir), join(dir, 'definitions', 'echo.yaml'));
+    const r = await cli(
+      ['--store', join(dir, 'store'), 'start', 'echo-args', '--json', '--', '--flag', '--arg', '--json'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED', input: { arg: '--json', flag: true } });
+  });
+
   it('still answers --help after the file, and refuses an unknown flag or a missing value (exit 2, nothing started)', async () => {
     const dir = tempDir();
     const file = definition(dir);
@@ -96,6 +110,11 @@ describe.skipIf(noNats)(
       expect(eq.code, eq.stderr).toBe(0);
       const status2 = await cli(['--nats', nats.url, 'status', JSON.parse(eq.stdout).runId, '--json']);
       expect(JSON.parse(status2.stdout).input).toEqual({ arg: '-x', flag: false });
+      // After `--` a boolean input stands alone before the last input's flag-like value, as on the embedded store.
+      const dashes = await cli(['--nats', nats.url, 'start', 'echo-args', '--json', '--', '--flag', '--arg', '--json']);
+      expect(dashes.code, dashes.stderr).toBe(0);
+      const status3 = await cli(['--nats', nats.url, 'status', JSON.parse(dashes.stdout).runId, '--json']);
+      expect(JSON.parse(status3.stdout).input).toEqual({ arg: '--json', flag: true });
     });
   },
 );

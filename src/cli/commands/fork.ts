@@ -45,7 +45,7 @@ export async function forkCmd(
   help: () => number,
 ): Promise<number> {
   // Where to connect and which definition, read before the inputs are known (as if every input took a value; tail.ts).
-  const first = splitTail(tail, specs, null);
+  const first = splitTail(tail, specs, null, true);
   if (first.help) return help();
   const g: GlobalOpts = { ...global, ...first.globals };
   const nats = usesNats(g);
@@ -67,7 +67,7 @@ export async function forkCmd(
     const events = await runs.history(runId).catch(() => []);
     definition = events.length > 0 ? latestWorkflow(events).definition : null;
   }
-  const split = definition ? splitTail(tail, specs, definition) : first;
+  const split = splitTail(tail, specs, definition);
   const opts: ForkOpts = { ...given, ...split.options };
   const req: ForkRequest = {
     at: opts.at!,

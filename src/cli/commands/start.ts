@@ -42,8 +42,8 @@ export async function startCmd(
   specs: OptionSpec[],
   help: () => number,
 ): Promise<number> {
-  // Where to connect, read before the definition is known (as if every input took a value); the rest once it is (tail.ts).
-  const first = splitTail(tail, specs, null);
+  // Where to connect, read before the definition is known (partially: tail.ts); the inputs once it is.
+  const first = splitTail(tail, specs, null, true);
   if (first.help) return help();
   const nats = usesNats({ ...global, ...first.globals });
   const found = nats ? null : findDefinition(ref);
@@ -71,7 +71,7 @@ export async function startCmd(
   const runs = await runsFor(g);
   // Over NATS a person's user may not read the registry: its inputs go as given, converted by the engine (a boolean input's flag then takes a value).
   const definition = found?.definition ?? (await runs.resolve!(ref));
-  const split = nats && definition ? splitTail(tail, specs, definition) : local;
+  const split = found ? local : splitTail(tail, specs, definition);
   const o: StartOpts = { ...given, ...split.options };
   const { runId, idReuse, priority } = checked(o);
   const started = await runs.start(

@@ -77,9 +77,11 @@ export interface SplitTail {
 /**
  * Splits a tail. Own options are recognised until a `--`; everything else is an input, `--name value` (the next token
  * whatever it looks like) or `--name=value`; a boolean input may stand alone (`--dry_run`, or before a flag) or take a
- * value (`--dry_run false`). Without a definition (to connect before it is known) every input is taken to have a value.
+ * value (`--dry_run false`). Without a definition (to connect before it is known) every input is taken to have a value;
+ * `partial` reads such a tail for its options only, and lets a last input without one stand alone (a boolean input before
+ * the last input reads so until the definition is known: the split that follows with it reports what is wrong).
  */
-export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition | null): SplitTail {
+export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition | null, partial = false): SplitTail {
   const declared = new Map(def?.inputs.map((d) => [d.name, d]) ?? []);
   const names = def ? def.inputs.map((d) => `--${d.name}`).join(', ') || '(none)' : '';
   const out: SplitTail = { options: {}, globals: {}, inputs: {}, help: false };
@@ -126,7 +128,7 @@ export function splitTail(tokens: string[], specs: OptionSpec[], def: Definition
     }
     const next = tokens[i + 1];
     // No boolean value starts with -: a boolean input followed by a flag (or by nothing) stands alone.
-    if (decl?.type === 'boolean' && (next === undefined || next.startsWith('-'))) {
+    if ((decl?.type === 'boolean' && (next === undefined || next.startsWith('-'))) || (partial && next === undefined)) {
       out.inputs[name] = 'true';
       continue;
     }

@@ -69,7 +69,7 @@ export function lazyActions(io: Io, setCode: (code: number) => void, globals: ()
           // `--secrets` among the inputs' flags (commander leaves the tail to tail.ts): in effect before any store is
           // opened, as for every other command (fork reads the run before it drives it).
           const tail = args.find((a): a is string[] => Array.isArray(a));
-          const secrets = tail ? splitTail(tail, specs, null).options.secrets : undefined;
+          const secrets = tail ? splitTail(tail, specs, null, true).options.secrets : undefined;
           if (typeof secrets === 'string') (await import('../flags/secrets-flag.js')).secretsFlag(secrets);
           return m[name](io, globals(), ...args.slice(0, -1), specs, help);
         }),

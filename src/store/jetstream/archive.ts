@@ -275,13 +275,7 @@ export class JetStreamRunArchive implements RunArchive {
       }
       const withdrawn = await this.purge(
         move,
-        group.map(({ run, subject, lastStreamSeq, seqs }) => ({
-          runId: run.runId,
-          subject,
-          lastStreamSeq,
-          period: p,
-          seqs,
-        })),
+        group.map(({ run, bodies: _, attachments: __, ...read }) => ({ ...read, runId: run.runId, period: p })),
       );
       await kv.delete('intent');
       delta.set(p, { runs: entries.length - withdrawn.size, bytes: info.size });
