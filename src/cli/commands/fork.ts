@@ -44,7 +44,7 @@ export async function forkCmd(
   specs: OptionSpec[],
   help: () => number,
 ): Promise<number> {
-  // Where to connect and which definition, read before the inputs are known (as if every input took a value; tail.ts).
+  // Where to connect and which definition, read before the inputs are known (partially: tail.ts); the inputs once it is.
   const first = splitTail(tail, specs, null, true);
   if (first.help) return help();
   const g: GlobalOpts = { ...global, ...first.globals };
