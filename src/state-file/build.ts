@@ -27,9 +27,20 @@ export interface ShownRun {
   seq: number;
   entry: StateEntry;
   workset: Record<string, unknown>;
+  /**
+   * The live progress its entry shows (live-progress.ts), as text; absent when it shows none. The entry changes with it
+   * while `seq` does not, so whoever keeps a run's text by its sequence (the writer's thread) keys it by both.
+   */
+  live?: string;
 }
 
 type Made = { seq: number; entry: StateEntry; workset: Record<string, unknown>; text?: string; worksetText?: string };
+
+/** What an entry shows of its tasks' progress, as text: it differs whenever a live value does. */
+function liveStamp(entry: StateEntry): string {
+  const tasks = (entry.tasks ?? {}) as Record<string, { progress?: unknown }>;
+  return JSON.stringify(Object.entries(tasks).map(([id, t]) => [id, t.progress ?? null]));
+}
 
 /** Entries folded before, by run id and the sequence they were folded at, with the run's workset (workset.ts). */
 export class RunEntries {
@@ -154,7 +165,9 @@ export async function planProjection(
     if (!e) continue;
     // A run not settled shows its attempts' live progress (live-progress.ts), which the log does not hold.
     const entry = live && !SETTLED_STATUSES.includes(r.status) ? await withLiveProgress(e.entry, live) : e.entry;
-    made.set(entry, { id: r.runId, seq: e.seq, entry, workset: e.workset });
+    const shown: ShownRun = { id: r.runId, seq: e.seq, entry, workset: e.workset };
+    if (entry !== e.entry) shown.live = liveStamp(entry);
+    made.set(entry, shown);
   }
   entries.keepOnly(new Set(runs.map((r) => r.runId)));
   return shownEntries(made.keys(), keep).map((e) => made.get(e)!);

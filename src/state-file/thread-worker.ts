@@ -10,18 +10,21 @@ import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { entryText, fileText, temporaryOf, worksetFile, worksetsDir, worksetYaml } from './text.js';
 
-/** One write: the file's path and its runs in order; `entry` and `workset` only for a run not sent at `seq` before. */
+/**
+ * One write: the file's path and its runs in order; `entry` and `workset` only for a run not sent at `version` before
+ * (its sequence, and the live progress its entry shows: thread.ts).
+ */
 export interface ThreadWrite {
   id: number;
   path: string;
-  runs: { id: string; seq: number; entry?: Record<string, unknown>; workset?: Record<string, unknown> }[];
+  runs: { id: string; version: string; entry?: Record<string, unknown>; workset?: Record<string, unknown> }[];
 }
 /** `wrote`: the file was written (false: its text was what this thread wrote last). */
 export type ThreadReply = { id: number; error?: string; wrote?: boolean };
 
-/** What the thread knows between writes: each run's texts by the sequence they were made at, and what it wrote last. */
+/** What the thread knows between writes: each run's texts by the version they were made at, and what it wrote last. */
 class ThreadFiles {
-  private readonly texts = new Map<string, { seq: number; entry: string; workset: string }>();
+  private readonly texts = new Map<string, { version: string; entry: string; workset: string }>();
   private lastText: string | null = null;
   /** The worksets written last (run id → text); null: not known, so the next write lists the folder. */
   private lastWorksets: Map<string, string> | null = null;
@@ -32,8 +35,9 @@ class ThreadFiles {
     for (const r of m.runs) {
       let t = this.texts.get(r.id);
       if (r.entry && r.workset)
-        this.texts.set(r.id, (t = { seq: r.seq, entry: entryText(r.entry), workset: worksetYaml(r.workset) }));
-      if (!t || t.seq !== r.seq) throw new Error(`the writer's thread has no entry of run ${r.id} at ${r.seq}`);
+        this.texts.set(r.id, (t = { version: r.version, entry: entryText(r.entry), workset: worksetYaml(r.workset) }));
+      if (!t || t.version !== r.version)
+        throw new Error(`the writer's thread has no entry of run ${r.id} at ${r.version}`);
       blocks.push(t.entry);
       worksets.set(r.id, t.workset);
     }

@@ -17,9 +17,12 @@ import type { ThreadReply, ThreadWrite } from './thread-worker.js';
 /** The thread failed (it could not start, or died): the writer goes on without it. */
 export class WriterThreadGone extends Error {}
 
+/** A run's entry as the thread has it: its sequence, and the live progress it shows (which changes without a commit). */
+const versionOf = (r: ShownRun): string => (r.live === undefined ? String(r.seq) : `${r.seq} ${r.live}`);
+
 export class WriterThread {
-  /** The sequence each shown run was last sent at (what the thread has). */
-  private sent = new Map<string, number>();
+  /** The version each shown run was last sent at (what the thread has): its sequence, and its live progress if any. */
+  private sent = new Map<string, string>();
   private readonly waiting = new Map<number, { resolve: (wrote: boolean) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   private gone: Error | null = null;
@@ -49,13 +52,14 @@ export class WriterThread {
     const msg: ThreadWrite = {
       id: this.nextId++,
       path,
-      runs: runs.map((r) =>
-        this.sent.get(r.id) === r.seq
-          ? { id: r.id, seq: r.seq }
-          : { id: r.id, seq: r.seq, entry: r.entry, workset: r.workset },
-      ),
+      runs: runs.map((r) => {
+        const version = versionOf(r);
+        return this.sent.get(r.id) === version
+          ? { id: r.id, version }
+          : { id: r.id, version, entry: r.entry, workset: r.workset };
+      }),
     };
-    this.sent = new Map(runs.map((r) => [r.id, r.seq]));
+    this.sent = new Map(runs.map((r) => [r.id, versionOf(r)]));
     const done = new Promise<boolean>((resolve, reject) => this.waiting.set(msg.id, { resolve, reject }));
     this.worker.ref(); // a command's last write finishes before the process may exit
     this.worker.postMessage(msg);

@@ -24,14 +24,19 @@ export const countYaml = (id = 'count-files') => `workflow:
 ${COUNT_TASK}`;
 
 /**
- * The page's handler with its loop held at `at` of `of` files until `release` exists: the handler reports as the page
- * does, and the test sees it while it runs (the test releases it; no sleeps in the test).
+ * The page's handler with its loop held at 40% of its files until `release` exists (and, for each of `later`, at its
+ * `at` until its `release` exists): the handler reports as the page does, and the test sees it while it runs (the test
+ * releases it; no sleeps in the test).
  */
-export const heldHandlers = (release: string) =>
+export const heldHandlers = (release: string, later: { at: number; release: string }[] = []) =>
   SCAN_HANDLERS.replace(
     '      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n',
     '      ctx.progress((i + 1) / files.length, `scanned ${i + 1} of ${files.length} files`);\n' +
-      `      if (i + 1 === Math.round(files.length * 0.4)) await held(${JSON.stringify(release)});\n`,
+      [{ at: 0.4, release }, ...later]
+        .map(
+          (h) => `      if (i + 1 === Math.round(files.length * ${h.at})) await held(${JSON.stringify(h.release)});\n`,
+        )
+        .join(''),
   ).replace(
     "import { join } from 'node:path';\n",
     "import { join } from 'node:path';\nimport { existsSync } from 'node:fs';\n" +

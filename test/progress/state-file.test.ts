@@ -56,4 +56,39 @@ describe('progress in the state file (docs/state-file.md#the-layout)', () => {
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     expect(entry()!.tasks.scan!.progress).toMatchObject({ fraction: 1, message: 'scanned 10 of 10 files' });
   }, 60_000);
+
+  it('keeps following the value for as long as the task runs, not only its first writes', async () => {
+    // A long task reports for minutes: the file must move with it at every value, well past the writer's first few
+    // writes (the writer hands them to a thread of its own after its second, which kept a run's text by its sequence).
+    const dir = tempDir('lf-state-progress-');
+    mkdirSync(join(dir, '.3ox'));
+    const folder = join(dir, 'data');
+    mkdirSync(folder);
+    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML);
+    const stops = [0.5, 0.6, 0.7, 0.8, 0.9].map((at) => ({ at, release: join(dir, `release-${at}`) }));
+    const first = join(dir, 'release');
+    writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(first, stops));
+    const file = join(dir, '.3ox', 'workflow.state.yaml');
+    const fraction = () =>
+      existsSync(file)
+        ? ((parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, Entry>)['scan-long']?.tasks.scan?.progress
+            ?.fraction
+        : undefined;
+    const run = spawnIn(
+      dir,
+      ['run', 'archive-scan.yaml', '--folder', folder, '--id', 'scan-long', '--store', 'store'],
+      {
+        LEDGERFLOW_STATE_FILE: '',
+      },
+    );
+    let release = first;
+    for (const at of [0.4, ...stops.map((s) => s.at)]) {
+      await waitFor(`${at * 100}% in the state file`, () => fraction() === at, { timeout: 30_000, detail: run.output });
+      writeFileSync(release, '');
+      release = stops.find((s) => s.at > at)?.release ?? release;
+    }
+    expect(await run.exited, run.output()).toBe(0);
+    expect(fraction()).toBe(1);
+  }, 90_000);
 });
