@@ -60,6 +60,11 @@ interface StateFileWriterOptions {
    * from the first, false never. A writer given `write` writes in its own thread (the function is its own).
    */
   thread?: boolean | 'auto';
+  /**
+   * Where the runs' live progress is read from (each write shows it; `progressed` says when it changed). Default: the
+   * embedded store's files under its folder; a NATS follower gives its mirror of KV LF_PROGRESS.
+   */
+  progress?: ProgressChannel;
 }
 
 /** After a failed write, the files are tried again this long after even when no commit asks (space may have come back). */
@@ -125,11 +130,11 @@ export class StateFileWriter implements StoreObserver {
     return this.checked ? undefined : this.current;
   }
 
-  /** The embedded store's live progress (its files under the store's folder), which each write shows. */
+  /** The runs' live progress (the embedded store's files under its folder, or the one given), which each write shows. */
   private get live(): LiveReader | undefined {
     const dir = (this.store as { dir?: unknown }).dir;
-    if (typeof dir !== 'string') return undefined;
-    this.liveReader ??= sealedProgress(FileProgressChannel.under(dir), ringOf(this.store));
+    if (!this.o.progress && typeof dir !== 'string') return undefined;
+    this.liveReader ??= this.o.progress ?? sealedProgress(FileProgressChannel.under(dir as string), ringOf(this.store));
     const channel = this.liveReader;
     return (runId) => channel.read(runId);
   }

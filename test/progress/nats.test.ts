@@ -5,9 +5,10 @@
  * --commands; a handler reporting 10,000 times adds nothing to the log.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
@@ -73,6 +74,44 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
     expect((await history(runId)).find((e) => e.type === 'task.completed')!.data.progress).toMatchObject({
       fraction: 1,
     });
+  }, 120_000);
+
+  it('an engine keeping the state file (`engine --state-file .3ox/workflow.state.yaml`) shows the live value as it moves', async () => {
+    const dir = tempDir('lf-progress-nats-sf-');
+    mkdirSync(join(dir, '.3ox'));
+    const folder = join(dir, 'data');
+    mkdirSync(folder);
+    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML.replace('id: archive-scan', 'id: archive-sf'));
+    const stops = [0.6, 0.8].map((at) => ({ at, release: join(dir, `release-${at}`) }));
+    writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(join(dir, 'release'), stops));
+    expect((await nats(['deploy', join(dir, 'archive-scan.yaml')])).code).toBe(0);
+    procs.push(spawnCli(['--nats', c.url, 'engine', '--state-file', '.3ox/workflow.state.yaml'], { cwd: dir }));
+    procs.push(spawnCli(['--nats', c.as('worker'), 'worker', '--handlers', join(dir, 'scan-handlers.mjs')]));
+    const runId = await start('archive-sf', ['--folder', folder]);
+    const file = join(dir, '.3ox', 'workflow.state.yaml');
+    const task = () =>
+      existsSync(file)
+        ? (parse(readFileSync(file, 'utf8')) as Record<string, { status: string; tasks: View['tasks'] }> | null)?.[
+            runId
+          ]?.tasks.scan
+        : undefined;
+    const releases = [join(dir, 'release'), ...stops.map((s) => s.release)];
+    for (const [i, at] of [0.4, 0.6, 0.8].entries()) {
+      const shown = await waitFor(
+        `${at * 100}% in the engine's state file`,
+        () => {
+          const t = task();
+          return t?.progress?.fraction === at ? t : null;
+        },
+        { timeout: 30_000 },
+      );
+      expect(shown).toMatchObject({ status: 'IN_PROGRESS', progress: { message: `scanned ${at * 10} of 10 files` } });
+      writeFileSync(releases[i]!, '');
+    }
+    await settled(runId);
+    await waitFor('the kept value in the state file', () => task()?.status === 'COMPLETED', { timeout: 30_000 });
+    expect(task()!.progress).toMatchObject({ fraction: 1, message: 'scanned 10 of 10 files' });
   }, 120_000);
 
   it("the page's COMMAND script on a worker with --commands; 10,000 reports add nothing to the log", async () => {

@@ -9,6 +9,9 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import { JetStreamEventStore, jetstreamManager, type EventStore } from '../../store/index.js';
 import { StateFileWriter } from '../../state-file/index.js';
 import { errorMessage } from '../../errors/index.js';
+// The bucket's file alone, not the cluster's index: `state-file` on the embedded store loads this file too (~150 ms).
+import { ProgressBucket } from '../../cluster/transport/progress-bucket.js';
+import { ringOf, sealedProgress } from '../../encryption/index.js';
 
 /** How often the stream is asked whether it has grown. */
 const PROBE_MS = 500;
@@ -24,12 +27,19 @@ export function followStateFile(
   store: EventStore,
   o: { path: string; keep: number; warn: (line: string) => void },
 ): StateFileFollower {
+  // The running runs' live progress (docs/state-file.md: not in the log): on NATS one watch of KV LF_PROGRESS, each
+  // change a write (coalesced as the stream's growth is). A user who may not read the bucket sees the values kept.
+  const mirror =
+    store instanceof JetStreamEventStore
+      ? new ProgressBucket(() => store.connection()).mirror((runId) => writer.progressed(runId))
+      : null;
   // A file of this machine's: no lock of the cluster's for it (the embedded store's processes share theirs).
-  const writer = new StateFileWriter(store, {
+  const writer: StateFileWriter = new StateFileWriter(store, {
     path: o.path,
     keep: o.keep,
     warn: o.warn,
     lock: !(store instanceof JetStreamEventStore),
+    ...(mirror ? { progress: sealedProgress(mirror, ringOf(store)) } : {}),
   });
   let lastSeq = -1;
   let stopped = false;
@@ -71,6 +81,7 @@ export function followStateFile(
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      mirror?.stop();
       await ready.catch(() => undefined);
       await writer.close();
     },

@@ -81,10 +81,8 @@ export class ProgressBucket implements ProgressChannel {
 
   watch(runId: string, onChange: ProgressListener): () => void {
     const values = new Map<string, LiveProgress>();
-    let stopped = false;
-    let stop: (() => void) | undefined;
     let told: ReturnType<typeof setTimeout> | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
     // Entries come one at a time (the last values first): the reader is told once per burst.
     const tell = () => {
       told ??= setTimeout(() => {
@@ -92,6 +90,79 @@ export class ProgressBucket implements ProgressChannel {
         if (!stopped) onChange([...values.keys()].sort().map((k) => values.get(k)!));
       }, 0);
     };
+    const stop = this.follow(`${runId}.*`, {
+      reset() {
+        values.clear();
+        tell();
+      },
+      entry(e) {
+        const v = liveValueOf(e, runId);
+        // DEL and PURGE (the attempt ended; its value goes) and what does not parse: no value for that key.
+        if (v) values.set(e.key, v);
+        else values.delete(e.key);
+        tell();
+      },
+    });
+    return () => {
+      stopped = true;
+      if (told) clearTimeout(told);
+      stop();
+    };
+  }
+
+  /**
+   * Every run's live values, held from one KV watch of the whole bucket, read from memory: a NATS engine's state file
+   * shows each running run's progress at each write, where a read per run (a consumer each) would cost the server a
+   * consumer per running run per second. `changed` is told each run whose values changed.
+   */
+  mirror(changed: (runId: string) => void): ProgressChannel & { stop(): void } {
+    const runs = new Map<string, Map<string, LiveProgress>>();
+    const runOfKey = new Map<string, string>();
+    const drop = (key: string) => {
+      const runId = runOfKey.get(key);
+      if (runId === undefined) return;
+      runOfKey.delete(key);
+      const values = runs.get(runId);
+      values?.delete(key);
+      if (values?.size === 0) runs.delete(runId);
+      changed(runId);
+    };
+    const stop = this.follow('>', {
+      reset() {
+        for (const key of [...runOfKey.keys()]) drop(key);
+      },
+      entry(e) {
+        const runId = e.key.slice(0, e.key.lastIndexOf('.'));
+        const v = liveValueOf(e, runId);
+        if (!v || keyOf(v) !== e.key) return drop(e.key);
+        runOfKey.set(e.key, runId);
+        let values = runs.get(runId);
+        if (!values) runs.set(runId, (values = new Map()));
+        values.set(e.key, v);
+        changed(runId);
+      },
+    });
+    return {
+      put: (p) => this.put(p),
+      remove: (p) => this.remove(p),
+      read: async (runId) => {
+        const values = runs.get(runId);
+        return values ? [...values.keys()].sort().map((k) => values.get(k)!) : [];
+      },
+      watch: (runId, onChange) => this.watch(runId, onChange),
+      stop,
+    };
+  }
+
+  /**
+   * One ordered consumer on the keys `key` matches for as long as the caller reads: `reset` when it (re)starts, then
+   * each entry (the last values first, then each change). Made again when it ends by itself (a connection lost, the
+   * bucket not there yet); over when the function returned is called or the caller's connection is closed.
+   */
+  private follow(key: string, on: { reset(): void; entry(e: KvEntry): void }): () => void {
+    let stopped = false;
+    let stop: (() => void) | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     const run = async () => {
       if ((await this.conn()).isClosed()) {
         stopped = true; // The reader's connection is gone, and its reader with it.
@@ -100,22 +171,14 @@ export class ProgressBucket implements ProgressChannel {
       const kv = await this.bucket();
       if (stopped) return;
       if (!kv) {
-        tell(); // No bucket yet: no values, and a look again later.
+        on.reset(); // No bucket yet: no values, and a look again later.
         return;
       }
-      // One ordered consumer on the run's keys for as long as the reader reads: the last values, then each change.
-      const iter = await kv.watch({ key: `${runId}.*` });
+      const iter = await kv.watch({ key });
       stop = () => iter.stop();
       if (stopped) return iter.stop();
-      values.clear();
-      tell();
-      for await (const e of iter) {
-        const v = liveValueOf(e, runId);
-        // DEL and PURGE (the attempt ended; its value goes) and what does not parse: no value for that key.
-        if (v) values.set(e.key, v);
-        else values.delete(e.key);
-        tell();
-      }
+      on.reset();
+      for await (const e of iter) on.entry(e);
     };
     const loop = () => {
       void run()
@@ -128,7 +191,6 @@ export class ProgressBucket implements ProgressChannel {
     loop();
     return () => {
       stopped = true;
-      if (told) clearTimeout(told);
       if (retry) clearTimeout(retry);
       stop?.();
     };
