@@ -22,6 +22,7 @@ import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './render/io.js';
 import { finishLines, logLine } from './render/progress.js';
 import { storeFor } from './open-store.js';
+import { withTaskProgress } from './runs.js';
 import type { StateFileFlags } from './state-file-choice.js';
 import { localDir, natsUrlOf, type GlobalOpts } from './flags/store.js';
 
@@ -111,8 +112,8 @@ export function interruptible(
   };
 }
 
-function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): number {
-  if (opts.json) io.out(json(view));
+async function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): Promise<number> {
+  if (opts.json) io.out(json(await withTaskProgress(g, view)));
   else {
     for (const line of finishLines(view, natsUrlOf(g))) io.out(line);
   }
@@ -168,7 +169,7 @@ export async function drive(
   const quiet = notices?.start();
   try {
     const view = await go(sigint.signal);
-    const code = finish(io, view, opts, g);
+    const code = await finish(io, view, opts, g);
     // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
     await finishNotifications(notifier, opts.json ? io.err : io.out);
     return sigint.interrupted() ? EXIT.interrupted : code;

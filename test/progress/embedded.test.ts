@@ -111,10 +111,15 @@ describe('progress on the embedded store (docs/handlers.md#progress)', () => {
     writeFileSync(join(dir, 'scripts', 'count.sh'), COUNT_SH);
     for (const f of ['a.txt', 'b.txt', 'c.txt', 'd.txt']) writeFileSync(join(dir, f), 'one\ntwo\n');
     writeFileSync(join(dir, 'count.yaml'), countYaml());
-    const r = await cli(['run', 'count.yaml', '--id', 'count-1', '--store', 'store'], { cwd: dir });
+    const r = await cli(['run', 'count.yaml', '--id', 'count-1', '--store', 'store', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const done = await status(dir, 'count-1');
-    expect(done.tasks.count!.progress).toMatchObject({ fraction: 1, message: 'counted 4 of 4 files' });
+    const kept = { fraction: 1, message: 'counted 4 of 4 files' };
+    expect(done.tasks.count!.progress).toMatchObject(kept);
+    // `run --json` and `wait --json` print the run in the shape `status --json` does, the kept value with it.
+    expect((JSON.parse(r.stdout) as View).tasks.count!.progress).toMatchObject(kept);
+    const waited = await cli(['wait', 'count-1', '--json', '--store', 'store'], { cwd: dir });
+    expect((JSON.parse(waited.stdout) as View).tasks.count!.progress).toMatchObject(kept);
     // A program writing what is not a progress line (and a fraction out of range, clamped) runs as before.
     writeFileSync(
       join(dir, 'scripts', 'count.sh'),

@@ -74,6 +74,9 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
     expect((await history(runId)).find((e) => e.type === 'task.completed')!.data.progress).toMatchObject({
       fraction: 1,
     });
+    // `wait --json` prints the run in the shape `status --json` does, the kept value with it.
+    const waited = await nats(['wait', runId, '--json']);
+    expect((JSON.parse(waited.stdout) as View).tasks.scan!.progress).toMatchObject({ fraction: 1 });
   }, 120_000);
 
   it('an engine keeping the state file (`engine --state-file .3ox/workflow.state.yaml`) shows the live value as it moves', async () => {

@@ -10,7 +10,7 @@ import { natsUrlOf, type GlobalOpts } from '../flags/store.js';
 import { EXIT, exitCodeForStatus } from '../render/exit.js';
 import { optionalDurationFlag } from '../flags/duration-flag.js';
 import { SETTLED_STATUSES } from '../../events/index.js';
-import { runsFor, sideFor } from '../runs.js';
+import { runsFor, sideFor, withTaskProgress } from '../runs.js';
 import { damageCheck, damagedWarning, journalDamage } from '../render/damaged.js';
 import { engineFor } from '../drive.js';
 import type { RunView } from '../../runtime/index.js';
@@ -155,12 +155,13 @@ export async function waitCmd(
     io.err(
       `--timeout ${opts.timeout ?? ''} reached: run ${runId} is still ${view.status}${view.status === 'WAITING' || view.status === 'PAUSED' ? ' (--or-waiting returns as soon as it waits for a person or is paused)' : ''}`,
     );
-  printView(io, g, view, opts.json);
+  await printView(io, g, view, opts.json);
   return exitCodeForStatus(view.status);
 }
 
 /** The run as `wait` (and `retry --wait`) prints it: the view (--json), or its status and what it waits for. */
-export function printView(io: Io, g: GlobalOpts, view: RunView, asJson: boolean | undefined): void {
+export async function printView(io: Io, g: GlobalOpts, run: RunView, asJson: boolean | undefined): Promise<void> {
+  const view = await withTaskProgress(g, run);
   if (asJson) io.out(json(view));
   else for (const line of [statusText(view), ...waitingHints(view, natsUrlOf(g))]) io.out(line);
 }

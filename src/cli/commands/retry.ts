@@ -93,6 +93,6 @@ async function retryOnNats(io: Io, g: GlobalOpts, runId: string, opts: RetryOpts
   }
   (opts.json ? io.err : io.out)(`run ${retried.runId} started: retry of run ${runId}`);
   const view = await runs.wait(retried.runId, { timeoutMs: waitMs, orWaiting: true });
-  (await import('./read.js')).printView(io, g, view, opts.json);
+  await (await import('./read.js')).printView(io, g, view, opts.json);
   return exitCodeForStatus(view.status);
 }

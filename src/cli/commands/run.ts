@@ -28,7 +28,7 @@ import {
   type RunOpts,
 } from '../drive.js';
 import { needRunId, waitFlag } from '../flags/input-flags.js';
-import { actingFor, sideFor } from '../runs.js';
+import { actingFor, sideFor, withTaskProgress } from '../runs.js';
 import { json, type Io } from '../render/io.js';
 import { useStateFile } from './state-file.js';
 
@@ -139,7 +139,10 @@ export async function resumeCmd(
       `published the resume of run ${runId} as ${r.outcome.by}${waitMs === 0 ? '' : `, but no engine answered within ${waitMs} ms`}: it waits in LF_CONTROL for an engine`,
     );
   if (r.next !== 'drive') {
-    if (opts.json) io.out(json(r.next === 'queued' ? r.view : await runs.status(runId)));
+    if (opts.json) {
+      const view = r.next === 'queued' ? r.view : await runs.status(runId);
+      io.out(json(view && (await withTaskProgress(g, view))));
+    }
     return r.next === 'queued' && waitMs !== 0 ? EXIT.waiting : EXIT.ok;
   }
   if (r.resumed) say(`run ${runId} resumed (it was paused)${runs.store === 'nats' ? ` as ${r.resumed.by}` : ''}`);
@@ -159,7 +162,7 @@ export async function resumeCmd(
       say(
         `its failure workflow run ${failureRun.runId} is ${failureRun.status}: continue it with \`ledgerflow resume ${failureRun.runId}\``,
       );
-    if (opts.json) io.out(json(run.settled));
+    if (opts.json) io.out(json(await withTaskProgress(g, run.settled)));
     return exitCodeForStatus(run.settled.status);
   }
   const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
@@ -181,7 +184,7 @@ export async function resumeCmd(
     // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
     if (!(r.resumed && err instanceof RunBusyError)) throw err;
     say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
-    if (opts.json) io.out(json(await engine.status(runId)));
+    if (opts.json) io.out(json(await withTaskProgress(g, await engine.status(runId))));
     return EXIT.ok;
   }
 }
