@@ -12,6 +12,7 @@ import { DEFINITIONS_BUCKET } from '../../src/cluster/transport/subjects.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 
@@ -84,13 +85,17 @@ describe.skipIf(noNats)('definition limits on the deployed registry', () => {
     await c.client.deploy(v1);
     expect((await c.client.start('moving', {})).definition.version).toBe(1);
     expect((await c.client.start('moving', {})).definition.version).toBe(1);
-    // Deployed by another client: this one's next start takes it (`latest` is read at every start).
+    // Deployed by another client: this one's starts take it as soon as the deploy reaches it (after two reads of a
+    // workflow's `latest` the client watches it instead of asking at each start, so a loaded machine may take a moment).
     const other = new ClusterClient(c.url);
     try {
       await other.deploy(v2);
     } finally {
       await other.close();
     }
+    await waitFor('the deploy of version 2 seen by this client', async () => {
+      return (await c.client.resolve('moving')).version === 2;
+    });
     const next = await c.client.start('moving', {});
     expect(next.definition.version).toBe(2);
     expect(next.definition.tasks.map((t) => t.id)).toEqual(['t0', 't1']);
