@@ -1,5 +1,5 @@
 /** docs/handlers.md "Progress": its workflow, handler module and COMMAND script, read from the page (tests follow the docs). */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 
@@ -42,3 +42,11 @@ export const heldHandlers = (release: string, later: { at: number; release: stri
     "import { join } from 'node:path';\nimport { existsSync } from 'node:fs';\n" +
       'const held = (file) => new Promise((r) => { const t = setInterval(() => { if (existsSync(file)) { clearInterval(t); r(); } }, 20); });\n',
   );
+
+/** The folder the page's handler scans: `<dir>/data` with ten one-byte files (its path). */
+export function scanFolder(dir: string): string {
+  const folder = join(dir, 'data');
+  mkdirSync(folder);
+  for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+  return folder;
+}

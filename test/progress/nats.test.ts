@@ -14,7 +14,7 @@ import { cli, spawnCli, tempDir } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/processes.js';
 import { startUiProcess } from '../server/ui-helpers.js';
 import { waitFor } from '../helpers/wait.js';
-import { COUNT_SH, SCAN_HANDLERS, SCAN_YAML, countYaml, heldHandlers } from './docs.js';
+import { COUNT_SH, SCAN_HANDLERS, SCAN_YAML, countYaml, heldHandlers, scanFolder } from './docs.js';
 
 const procs: ChildProcess[] = [];
 afterEach(() => killLeftovers(procs));
@@ -43,9 +43,7 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
 
   it('a worker (the `worker` user of nats.conf) publishes its progress: status sees it live, task.completed keeps the last', async () => {
     const dir = tempDir('lf-progress-nats-');
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    const folder = scanFolder(dir);
     writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML);
     const release = join(dir, 'release');
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));
@@ -79,43 +77,60 @@ describe.skipIf(noNats)('progress on NATS (docs/handlers.md#progress)', () => {
     expect((JSON.parse(waited.stdout) as View).tasks.scan!.progress).toMatchObject({ fraction: 1 });
   }, 120_000);
 
-  it('an engine keeping the state file (`engine --state-file .3ox/workflow.state.yaml`) shows the live value as it moves', async () => {
-    const dir = tempDir('lf-progress-nats-sf-');
-    mkdirSync(join(dir, '.3ox'));
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
-    writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML.replace('id: archive-scan', 'id: archive-sf'));
-    const stops = [0.6, 0.8].map((at) => ({ at, release: join(dir, `release-${at}`) }));
-    writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(join(dir, 'release'), stops));
-    expect((await nats(['deploy', join(dir, 'archive-scan.yaml')])).code).toBe(0);
-    procs.push(spawnCli(['--nats', c.url, 'engine', '--state-file', '.3ox/workflow.state.yaml'], { cwd: dir }));
-    procs.push(spawnCli(['--nats', c.as('worker'), 'worker', '--handlers', join(dir, 'scan-handlers.mjs')]));
-    const runId = await start('archive-sf', ['--folder', folder]);
-    const file = join(dir, '.3ox', 'workflow.state.yaml');
-    const task = () =>
-      existsSync(file)
-        ? (parse(readFileSync(file, 'utf8')) as Record<string, { status: string; tasks: View['tasks'] }> | null)?.[
-            runId
-          ]?.tasks.scan
-        : undefined;
-    const releases = [join(dir, 'release'), ...stops.map((s) => s.release)];
-    for (const [i, at] of [0.4, 0.6, 0.8].entries()) {
-      const shown = await waitFor(
-        `${at * 100}% in the engine's state file`,
-        () => {
-          const t = task();
-          return t?.progress?.fraction === at ? t : null;
-        },
-        { timeout: 30_000 },
+  it.each(['a remote worker', 'the engine itself (`engine --handlers`)'])(
+    'an engine keeping the state file (`engine --state-file .3ox/workflow.state.yaml`) shows the live value as it moves: handlers run by %s',
+    async (by) => {
+      const remote = by === 'a remote worker';
+      const dir = tempDir('lf-progress-nats-sf-');
+      mkdirSync(join(dir, '.3ox'));
+      const folder = scanFolder(dir);
+      const workflow = remote ? 'archive-sf' : 'archive-sf-engine';
+      writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML.replace('id: archive-scan', `id: ${workflow}`));
+      const stops = [0.6, 0.8].map((at) => ({ at, release: join(dir, `release-${at}`) }));
+      writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(join(dir, 'release'), stops));
+      expect((await nats(['deploy', join(dir, 'archive-scan.yaml')])).code).toBe(0);
+      const handlers = join(dir, 'scan-handlers.mjs');
+      procs.push(
+        spawnCli(
+          [
+            '--nats',
+            c.url,
+            'engine',
+            '--state-file',
+            '.3ox/workflow.state.yaml',
+            ...(remote ? [] : ['--handlers', handlers]),
+          ],
+          { cwd: dir },
+        ),
       );
-      expect(shown).toMatchObject({ status: 'IN_PROGRESS', progress: { message: `scanned ${at * 10} of 10 files` } });
-      writeFileSync(releases[i]!, '');
-    }
-    await settled(runId);
-    await waitFor('the kept value in the state file', () => task()?.status === 'COMPLETED', { timeout: 30_000 });
-    expect(task()!.progress).toMatchObject({ fraction: 1, message: 'scanned 10 of 10 files' });
-  }, 120_000);
+      if (remote) procs.push(spawnCli(['--nats', c.as('worker'), 'worker', '--handlers', handlers]));
+      const runId = await start(workflow, ['--folder', folder]);
+      const file = join(dir, '.3ox', 'workflow.state.yaml');
+      const task = () =>
+        existsSync(file)
+          ? (parse(readFileSync(file, 'utf8')) as Record<string, { status: string; tasks: View['tasks'] }> | null)?.[
+              runId
+            ]?.tasks.scan
+          : undefined;
+      const releases = [join(dir, 'release'), ...stops.map((s) => s.release)];
+      for (const [i, at] of [0.4, 0.6, 0.8].entries()) {
+        const shown = await waitFor(
+          `${at * 100}% in the engine's state file`,
+          () => {
+            const t = task();
+            return t?.progress?.fraction === at ? t : null;
+          },
+          { timeout: 30_000 },
+        );
+        expect(shown).toMatchObject({ status: 'IN_PROGRESS', progress: { message: `scanned ${at * 10} of 10 files` } });
+        writeFileSync(releases[i]!, '');
+      }
+      await settled(runId);
+      await waitFor('the kept value in the state file', () => task()?.status === 'COMPLETED', { timeout: 30_000 });
+      expect(task()!.progress).toMatchObject({ fraction: 1, message: 'scanned 10 of 10 files' });
+    },
+    120_000,
+  );
 
   it("the page's COMMAND script on a worker with --commands; 10,000 reports add nothing to the log", async () => {
     const dir = tempDir('lf-progress-nats-cmd-');
@@ -163,9 +178,7 @@ export default {
 
   it('GET /api/runs/:id/progress of `ledgerflow ui --nats` streams the live value, behind the sign-in', async () => {
     const dir = tempDir('lf-progress-nats-ui-');
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    const folder = scanFolder(dir);
     writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML.replace('id: archive-scan', 'id: archive-ui'));
     const release = join(dir, 'release');
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { cli, tempDir } from '../helpers/cli.js';
 import { spawnIn, stopSpawned } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
-import { SCAN_YAML, heldHandlers } from './docs.js';
+import { SCAN_YAML, heldHandlers, scanFolder } from './docs.js';
 
 afterEach(stopSpawned);
 
@@ -23,9 +23,7 @@ describe('progress in the state file (docs/state-file.md#the-layout)', () => {
   it('shows the live value while the task runs and the kept value after, also when rebuilt', async () => {
     const dir = tempDir('lf-state-progress-');
     mkdirSync(join(dir, '.3ox'));
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    const folder = scanFolder(dir);
     writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML);
     const release = join(dir, 'release');
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));
@@ -62,9 +60,7 @@ describe('progress in the state file (docs/state-file.md#the-layout)', () => {
     // writes (the writer hands them to a thread of its own after its second, which kept a run's text by its sequence).
     const dir = tempDir('lf-state-progress-');
     mkdirSync(join(dir, '.3ox'));
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    const folder = scanFolder(dir);
     writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML);
     const stops = [0.5, 0.6, 0.7, 0.8, 0.9].map((at) => ({ at, release: join(dir, `release-${at}`) }));
     const first = join(dir, 'release');

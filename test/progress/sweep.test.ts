@@ -3,22 +3,20 @@
  * run settles (here: `ledgerflow cancel` of the run whose process was killed), and `serve` sweeps at its start the
  * folders of runs that are not active, while the file of an attempt still in flight stays.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
 import { spawnIn, stopSpawned } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
-import { SCAN_YAML, heldHandlers } from './docs.js';
+import { SCAN_YAML, heldHandlers, scanFolder } from './docs.js';
 
 afterEach(stopSpawned);
 
 describe('progress folders left by a killed process (embedded store)', () => {
   it('go when the run settles and at serve’s sweep; a live attempt’s file stays', async () => {
     const dir = tempDir('lf-progress-sweep-');
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    const folder = scanFolder(dir);
     writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML);
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(join(dir, 'release')));
     const progress = (runId: string) => join(dir, 'store', 'progress', runId);

@@ -4,7 +4,7 @@
  * hands it); and one CLI run on the embedded store, stdout a pipe: a progress line with the bar and the ETA while the
  * page's handler runs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../src/events/index.js';
@@ -13,7 +13,7 @@ import type { TaskProgress } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/cli.js';
 import { spawnIn, stopSpawned } from '../helpers/file-agent.js';
 import { waitFor } from '../helpers/wait.js';
-import { SCAN_YAML, heldHandlers } from './docs.js';
+import { SCAN_YAML, heldHandlers, scanFolder } from './docs.js';
 import { parseDefinition } from '../../src/definition/index.js';
 
 afterEach(stopSpawned);
@@ -68,9 +68,7 @@ describe("watch's frame with progress", () => {
 describe('ledgerflow watch <run> (embedded store, stdout a pipe)', () => {
   it("prints the page's handler's progress as it changes: the bar, the percentage, the ETA and the message", async () => {
     const dir = tempDir('lf-watch-progress-');
-    const folder = join(dir, 'data');
-    mkdirSync(folder);
-    for (let i = 0; i < 10; i++) writeFileSync(join(folder, `f${i}.txt`), 'x');
+    const folder = scanFolder(dir);
     writeFileSync(join(dir, 'archive-scan.yaml'), SCAN_YAML);
     const release = join(dir, 'release');
     writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(release));
