@@ -22,7 +22,7 @@ import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './render/io.js';
 import { finishLines, logLine } from './render/progress.js';
 import { storeFor } from './open-store.js';
-import { progressOf, withProgress } from '../progress/index.js';
+import { runReads } from '../runs/index.js';
 import type { StateFileFlags } from './state-file-choice.js';
 import { localDir, natsUrlOf, type GlobalOpts } from './flags/store.js';
 
@@ -113,8 +113,9 @@ export function interruptible(
 }
 
 async function finish(io: Io, view: RunView, opts: { json?: boolean }, g: GlobalOpts): Promise<number> {
-  // Each task's progress as `status --json` shows it: what its outcome kept (a run driven here has no attempt in flight).
-  if (opts.json) io.out(json(withProgress(view, progressOf(view, [], await storeFor(g).read(view.runId)))));
+  // Each task's progress as `status --json` shows it, through the run API's reads: what its outcome kept (a run driven
+  // here has no attempt in flight, so no live channel is asked).
+  if (opts.json) io.out(json(await runReads(storeFor(g)).withProgress(view)));
   else {
     for (const line of finishLines(view, natsUrlOf(g))) io.out(line);
   }
