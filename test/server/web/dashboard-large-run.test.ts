@@ -168,9 +168,11 @@ describe.skipIf(!chromiumBin() && !process.env.CI)('the run page of a MAP over h
 
   it('shows a run that commits without a pause as it goes, asking the server for one view at a time', async () => {
     const { page } = browser;
-    // Left to the dashboard's process to drive (docs/serve.md): 2,000 items, four at a time, commit after commit for
-    // seconds; the page is opened as it begins. Each view the page asks for is a fold of thousands of events.
-    const started = await lf('start', 'scan-depots', '--count', '2000', '--detach', '--json');
+    // Left to the dashboard's process to drive (docs/serve.md): 2,000 items, four at a time, a commit every few
+    // milliseconds for ten seconds or more (each scan takes 20 ms, so that a loaded machine that makes each view
+    // slowly still has the run under way for several of them: unpaced, the run could end within the page's first
+    // two views); the page is opened as it begins. Each view the page asks for is a fold of thousands of events.
+    const started = await lf('start', 'scan-depots', '--count', '2000', '--pause_ms', '20', '--detach', '--json');
     expect(started.code, started.stderr).toBe(0);
     const live = (JSON.parse(started.stdout) as { runId: string }).runId;
     const viewUrl = `${ui.base}/api/runs/${live}`;
