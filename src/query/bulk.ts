@@ -8,7 +8,7 @@
  * them all.
  */
 import { AppendConflictError, RunIdTakenError } from '../errors/index.js';
-import { SETTLED_STATUSES } from '../events/index.js';
+import { SETTLED_STATUSES, type EventEnvelope, type RunSource } from '../events/index.js';
 import type { RunIndex } from './port.js';
 import type { RunQuery } from './query.js';
 import type { RunRecord } from './record.js';
@@ -84,33 +84,50 @@ function wouldChange(
 }
 
 /**
- * The new run's id of a bulk retry of `runId`: one per failed run, so that two bulk retries that race start it
- * once (the second's start finds the id taken and counts the run as already retried). Ids too long for that
- * suffix get a fresh id (the run index still finds their retry by its trigger).
+ * The ids a bulk retry of `runId` may take, in order: `<runId>-retry`, then `-retry-2` … `-retry-4` when a run that is
+ * not its retry holds the name (a user may name a run anything: `run --id foo-retry`). Fixed names, so that two bulk
+ * retries that race start one run (the second's start finds the id taken by the first's retry). Ids too long for the
+ * suffix get none: a fresh id (the run index still finds their retry by its trigger).
  */
-function bulkRetryId(runId: string): string | undefined {
-  const id = `${runId}-retry`;
-  return id.length <= 100 ? id : undefined;
+function bulkRetryIds(runId: string): string[] {
+  return ['', '-2', '-3', '-4'].map((n) => `${runId}-retry${n}`).filter((id) => id.length <= 100);
+}
+
+/** What holds a bulk retry's id: nothing, the retry of the run being retried, or a run of its own. */
+export type RetryIdHolder = 'none' | 'its-retry' | 'other';
+
+/** Who holds a retry id, from that id's log (`events`, empty when no run has it): the retry of `runId`, or another run. */
+export function retryIdHolder(events: readonly EventEnvelope[], runId: string): RetryIdHolder {
+  const first = events[0];
+  if (!first) return 'none';
+  const source = first.type === 'run.started' ? (first.data as { source?: RunSource }).source : undefined;
+  return source?.retryOf?.runId === runId ? 'its-retry' : 'other';
 }
 
 /**
- * One run's bulk retry, once, on every store and path: under its retry id (bulkRetryId) when it has one, and
- * `false` (already retried) when that run exists, or is started meanwhile by another bulk retry the index has not
- * seen yet. `exists` reads the store; `start` starts the retry under the id given and answers the new run's id.
+ * One run's bulk retry, once, on every store and path: under the first of its retry ids (bulkRetryIds) no other run
+ * holds, and `false` (already retried) when that id holds its retry, whether found or started meanwhile by another
+ * bulk retry the index has not seen yet. `holder` reads who holds an id; `start` starts the retry under the id given
+ * (or a fresh one) and answers the new run's id.
  */
 export async function retryOnce(
   runId: string,
-  exists: (id: string) => Promise<boolean>,
+  holder: (id: string) => Promise<RetryIdHolder>,
   start: (id: string | undefined) => Promise<string>,
 ): Promise<false | { started: string }> {
-  const id = bulkRetryId(runId);
-  if (id && (await exists(id))) return false;
-  try {
-    return { started: await start(id) };
-  } catch (err) {
-    if (id && (err instanceof AppendConflictError || err instanceof RunIdTakenError)) return false;
-    throw err;
+  for (const id of bulkRetryIds(runId)) {
+    const held = await holder(id);
+    if (held === 'its-retry') return false;
+    if (held === 'other') continue;
+    try {
+      return { started: await start(id) };
+    } catch (err) {
+      if (!(err instanceof AppendConflictError || err instanceof RunIdTakenError)) throw err;
+      // Taken meanwhile: by a racing bulk retry of the same run (already retried), or by a run of its own (the next id).
+      if ((await holder(id)) === 'its-retry') return false;
+    }
   }
+  return { started: await start(undefined) };
 }
 
 /** Every record a query matches (newest first, every page; the query's own paging ignored). */

@@ -57,6 +57,8 @@ export {
   bulkAnswer,
   bulkDoneKey,
   retryOnce,
+  retryIdHolder,
+  type RetryIdHolder,
   BULK_ACTIONS,
   type BulkAction,
   type BulkApproval,

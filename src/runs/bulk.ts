@@ -22,6 +22,7 @@ import {
   parseRunQuery,
   planBulk,
   retryOnce,
+  retryIdHolder,
   type BulkAction,
   type BulkApproval,
   type BulkPlan,
@@ -53,7 +54,7 @@ function runsTake(
         case 'retry':
           return await retryOnce(
             runId,
-            async (id) => (await runs.history(id)).length > 0,
+            async (id) => retryIdHolder(await runs.history(id), runId),
             async (id) => (await runs.retry(runId, as, { ...(id ? { runId: id } : {}), ...waitMs })).runId,
           );
         case 'approve': {

@@ -199,6 +199,31 @@ describe('resume, retry and approve --query on the embedded store', () => {
     );
   });
 
+  it('retry --query takes a run whose <id>-retry name a run of its own holds: under <id>-retry-2, as its dry run said', async () => {
+    // docs/operations.md: a run counts as already retried only when it has a retry run; any run may be named anything.
+    writeFileSync(join(d, 'definitions', 'hold.yaml'), HOLD);
+    writeFileSync(join(d, 'definitions', 'other.yaml'), OTHER);
+    expect((await cli(['run', 'definitions/hold.yaml', '--id', 'foo'], at())).code).toBe(3);
+    expect((await cli(['cancel', 'foo'], at())).code).toBe(0);
+    expect((await cli(['run', 'definitions/other.yaml', '--id', 'foo-retry'], at())).code).toBe(3);
+    const query = ['retry', '--query', 'run-id=foo workflow=hold'];
+    const dry = await cli([...query, '--dry-run'], at());
+    expect(dry.stdout + dry.stderr).toContain('1 would be retried');
+    const done = await cli([...query, '--yes', '--json'], at());
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      retried: ['foo'],
+      already: [],
+      started: [{ runId: 'foo-retry-2', retryOf: 'foo' }],
+    });
+    expect(await status('foo-retry')).toBe('WAITING'); // the other workflow's run, untouched
+    // Again: foo now has its retry, so nothing more is started.
+    // (run-id= matches ids that begin so: foo-retry-2 too, which is not FAILED or CANCELLED.)
+    const again = JSON.parse((await cli([...query, '--yes', '--json'], at())).stdout) as Record<string, string[]>;
+    expect([again.retried, again.already?.includes('foo')]).toEqual([[], true]);
+    expect((await cli(['status', 'foo-retry-3'], at())).code).toBe(2);
+  }, 60_000);
+
   it('a run id with --query, --task without --query, a bad --decision: exit 2 saying so', async () => {
     for (const [args, why] of <Array<[string[], string]>>[
       [['resume', 'r1', '--query', 'workflow=gate'], 'give a run id or --query, not both'],
