@@ -2,19 +2,25 @@
  * The embedded store's progress channel: one small JSON file per attempt in flight, under
  * `<store>/progress/<runId>/<instance>.json` (the instance base64url, so any task name is a file name), each written
  * whole to a temporary file and renamed over the last (a reader never sees half of one). Any process on the store
- * reads them: `status`, `watch`, `ui`. Removed when its attempt ends; one left by a process that crashed is ignored by
- * readers (its attempt is no longer the one in flight) and goes with its run's folder: when the run settles or is
- * archived (`sweep`), or at `serve`'s sweeps (sweep.ts). Readers are told of changes by `watch` (file-watch.ts).
+ * reads them: `status`, `watch`, `ui`. Removed when its attempt ends. One left by a process that died is not read: each
+ * file names the process that wrote it (processMark), and a writer that died on this host is told at once, before
+ * anything restarts its attempt (a `run` killed with -9 leaves its attempt in flight in the log until a `resume`);
+ * the file goes with its run's folder: when the run settles or is archived (`sweep`), or at `serve`'s sweeps
+ * (sweep.ts). Readers are told of changes by `watch` (file-watch.ts).
  */
 import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { diedHere, processMark } from '../store/index.js';
 import { instanceToken, isLiveProgress, type ProgressChannel, type ProgressListener } from './channel.js';
 import { watchFolder } from './file-watch.js';
 import type { LiveProgress } from './value.js';
 
 /** A run id as a folder name: ids are checked at the boundary, this keeps any other text from leaving the folder. */
 const safe = (runId: string) => (/^[A-Za-z0-9._-]+$/.test(runId) && runId !== '.' && runId !== '..' ? runId : null);
+
+/** Which process writes this process's values (readers skip those of one that died). */
+const WRITER = processMark();
 
 export class FileProgressChannel implements ProgressChannel {
   private seq = 0;
@@ -36,7 +42,7 @@ export class FileProgressChannel implements ProgressChannel {
     await mkdir(folder, { recursive: true });
     const file = join(folder, `${instanceToken(p.instance)}.json`);
     const tmp = `${file}.${process.pid}.${++this.seq}.tmp`;
-    await writeFile(tmp, JSON.stringify(p));
+    await writeFile(tmp, JSON.stringify({ ...p, writer: WRITER }));
     await rename(tmp, file);
     this.onPut?.(p.runId);
   }
@@ -62,7 +68,9 @@ export class FileProgressChannel implements ProgressChannel {
     const out: LiveProgress[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
       const v = await readJson(join(folder, name));
-      if (isLiveProgress(v) && v.runId === runId) out.push(v);
+      if (!isLiveProgress(v) || v.runId !== runId || diedHere((v as { writer?: unknown }).writer)) continue;
+      const { writer: _mark, ...value } = v as LiveProgress & { writer?: unknown };
+      out.push(value);
     }
     return out;
   }

@@ -65,6 +65,6 @@ export function openStore(opts: OpenStoreOptions = {}): EventStore {
   return new FileEventStore(opts.dir ?? process.env.LEDGERFLOW_STORE ?? '.ledgerflow', opts.file);
 }
 export { withLock } from './lock.js';
-export { pidAlive } from './pid-state.js';
+export { diedHere, pidAlive, processMark, type ProcessMark } from './pid-state.js';
 export { syncDir, unlessMissing, writeSynced } from './durable-fs.js';
 export { runIdsAmong, storeChangeMark, storeChangeMarkListing } from './change-mark.js';

@@ -15,34 +15,13 @@
  * lock that is not going to be broken; one that will be once it is old enough is waited for.
  */
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
-import {
-  closeSync,
-  linkSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError, errorMessage } from '../errors/index.js';
 import { storeIoError } from './io-errors.js';
-import { pidAlive, pidDying } from './pid-state.js';
-
-/** This process's pid namespace (Linux: `pid:[4026531836]`), or null where there is no such thing to read. */
-const PID_NAMESPACE: string | null = (() => {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return null; // not Linux (or no /proc): only the age rule applies to dead pids
-  }
-})();
-const HOST = hostname();
+import { HOST, PID_NAMESPACE, pidAlive, pidDying } from './pid-state.js';
 
 interface LockOptions {
   /** Give up (StoreError) after waiting this long. */

@@ -8,7 +8,41 @@
  *   while for a large heap).
  * Linux tells both in /proc; elsewhere kill(pid, 0) is all there is.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** This process's pid namespace (Linux: `pid:[4026531836]`), or null where there is no such thing to read. */
+export const PID_NAMESPACE: string | null = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null; // not Linux (or no /proc): no pid written elsewhere can be judged here
+  }
+})();
+export const HOST = hostname();
+
+/** Which process wrote a file, as another process reads it: its pid, on which host and in which pid namespace. */
+export interface ProcessMark {
+  pid: number;
+  host: string;
+  pidns: string | null;
+}
+
+/** This process's mark. */
+export function processMark(): ProcessMark {
+  return { pid: process.pid, host: HOST, pidns: PID_NAMESPACE };
+}
+
+/**
+ * Whether a mark (processMark, read back from a file) names a process that died here: written on this host in this pid
+ * namespace by a pid that is no longer alive. False for anything that cannot be judged here (another host or container,
+ * no mark): such a writer is taken to be alive.
+ */
+export function diedHere(mark: unknown): boolean {
+  if (PID_NAMESPACE === null || typeof mark !== 'object' || mark === null) return false;
+  const m = mark as Partial<ProcessMark>;
+  return m.host === HOST && m.pidns === PID_NAMESPACE && Number.isSafeInteger(m.pid) && !pidAlive(m.pid as number);
+}
 
 /** Whether `pid` is a process that may still act: it exists, and is not a zombie (dead, not yet reaped). */
 export function pidAlive(pid: number): boolean {

@@ -76,6 +76,31 @@ describe('progress on the embedded store (docs/handlers.md#progress)', () => {
     expect(after.stdout).toMatch(/scan\s+COMPLETED\s+attempts 1 {2}█{20} 100% {2}scanned 10 of 10 files/);
   });
 
+  it('a value left by a process that died is not shown: `run` killed with -9 mid-task leaves no live bar in status', async () => {
+    // docs/handlers.md: "A value left by a process that died is not shown: only the attempt in flight shows one."
+    const { dir, folder } = project(10);
+    writeFileSync(join(dir, 'scan-handlers.mjs'), heldHandlers(join(dir, 'release')));
+    const run = spawnIn(dir, ['run', 'archive-scan.yaml', '--folder', folder, '--id', 'scan-k', '--store', 'store']);
+    await waitFor(
+      'the live progress in status --json',
+      async () => {
+        if (!existsSync(join(dir, 'store', 'runs'))) return null;
+        return (await status(dir, 'scan-k').catch(() => null))?.tasks.scan?.progress?.fraction === 0.4;
+      },
+      { timeout: 30_000, detail: run.output },
+    );
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // The log still has the attempt in flight (nothing restarted it), and its value's file is still there.
+    const view = await status(dir, 'scan-k');
+    expect(view.tasks.scan!.status).toBe('IN_PROGRESS');
+    expect(readdirSync(join(dir, 'store', 'progress', 'scan-k'))).toHaveLength(1);
+    expect(view.tasks.scan!.progress).toBeUndefined();
+    const text = await cli(['status', 'scan-k', '--store', 'store'], { cwd: dir });
+    expect(text.stdout).toMatch(/scan\s+IN_PROGRESS/);
+    expect(text.stdout).not.toContain('40%');
+  });
+
   it('a handler reporting 10,000 times adds nothing to the log; the last value is on task.completed', async () => {
     const { dir, folder } = project(3);
     writeFileSync(join(dir, 'scan-handlers.mjs'), SCAN_HANDLERS);
