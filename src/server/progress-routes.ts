@@ -22,6 +22,8 @@ import type { ViewedRuns } from './viewed-runs.js';
 const PROGRESS_EVENT_MS = 250;
 /** How often the log's end is looked at besides following it (a commit a follower missed); cheap: one lastSeq. */
 const SEQ_CHECK_MS = 5000;
+/** How long a value gone from the channel is still sent while the log has not yet recorded its attempt's end. */
+const HOLD_GONE_MS = 2000;
 /** How soon a read that failed is tried again. */
 const RETRY_MS = 1000;
 
@@ -41,6 +43,8 @@ export function progressRoutes(
       let view: RunView | null = null;
       let kept = new Map<string, TaskProgress>();
       let live: LiveProgress[] = [];
+      let held: LiveProgress[] = [];
+      let holdTimer: ReturnType<typeof setTimeout> | undefined;
       let logGrew = true;
       let sent = '';
       let sentAt = 0;
@@ -84,7 +88,7 @@ export function progressRoutes(
             readAt = Date.now();
             readMs = readAt - began;
           }
-          const tasks = Object.fromEntries([...kept, ...progressOf(view, live)]);
+          const tasks = Object.fromEntries([...kept, ...progressOf(view, [...held, ...live])]);
           const text = JSON.stringify({ seq: view.seq, tasks });
           if (failing) log(`ui: progress of run ${id}: reading again`);
           failing = false;
@@ -112,6 +116,8 @@ export function progressRoutes(
         }
       };
 
+      // The first event carries the values in flight now (the watch's first push comes after it): read once.
+      live = (await backend.progress?.read(id).catch(() => [] as LiveProgress[])) ?? [];
       await send();
       const grew = () => {
         logGrew = true;
@@ -127,11 +133,24 @@ export function progressRoutes(
         );
       }, SEQ_CHECK_MS);
       const unwatch = backend.progress?.watch(id, (values) => {
+        // A value that went is an attempt that ended: its process removes it just before recording the outcome (with
+        // the value it kept). Held until the log says so (the view read again drops it, and the kept one shows), for
+        // at most HOLD_GONE_MS: else the stream would send the task with no value between its live and its kept one.
+        const gone = live.filter((p) => !values.some((v) => v.instance === p.instance && v.attempt === p.attempt));
         live = values;
+        if (gone.length > 0) {
+          held = gone;
+          clearTimeout(holdTimer);
+          holdTimer = setTimeout(() => {
+            held = [];
+            schedule();
+          }, HOLD_GONE_MS);
+        }
         schedule();
       });
       await keepAlive(stream, () => {
         if (timer) clearTimeout(timer);
+        clearTimeout(holdTimer);
         clearInterval(seqCheck);
         follow.close();
         unwatch?.();

@@ -4,7 +4,7 @@
  * KV watch per reader: watching for 5 s makes at most a couple of consumers on KV_LF_PROGRESS, not one per tick).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noNats, useCluster } from '../helpers/cluster.js';
@@ -105,12 +105,18 @@ function withinASecond(took: number[]): void {
 }
 
 describe('the progress SSE on the embedded store', () => {
-  it('sends each new value within a second (pushed by the run folder watch)', async () => {
+  it('sends each new value within a second (pushed by the run folder watch), the first at once, never none between live and kept', async () => {
     const dir = tempDir('lf-progress-pushed-');
     writeFileSync(join(dir, 'steps.yaml'), stepsYaml('steps'));
     writeFileSync(join(dir, 'step-handlers.mjs'), STEP_HANDLERS);
     const run = spawnIn(dir, ['run', 'steps.yaml', '--dir', dir, '--id', 'stepped', '--store', 'store']);
     await waitFor('the run to start', () => run.output().includes('stepped'), { timeout: 30_000, detail: run.output });
+    // A value reported before the stream opens is in its first event (docs/dashboard.md: "The first event is sent at once").
+    writeFileSync(join(dir, 'step-1'), '');
+    await waitFor('the first value on disk', () => existsSync(join(dir, 'store', 'progress', 'stepped')), {
+      timeout: 30_000,
+      detail: run.output,
+    });
     const ui = await startUiProcess(['--store', join(dir, 'store')], [], { cwd: dir });
     procs.push(ui.child);
     const res = await fetch(`${ui.base}/api/runs/stepped/progress`, {
@@ -118,12 +124,20 @@ describe('the progress SSE on the embedded store', () => {
     });
     expect(res.status).toBe(200);
     const stream = sse(res);
+    await stream.until('the first event', () => true);
+    expect(stream.events()[0]!.tasks.steps).toMatchObject({ message: 'step 1', live: true });
     const took = await stepThrough(dir, stream);
     withinASecond(took);
+    // status shows the same live value (its command takes longer than the stream's 250 ms between events, so the
+    // attempt's end below is not folded into the window of the last value sent).
+    const shown = await cli(['status', 'stepped', '--json', '--store', join(dir, 'store')], { cwd: dir });
+    expect(JSON.parse(shown.stdout).tasks.steps.progress).toMatchObject({ message: `step ${STEPS}`, live: true });
     writeFileSync(join(dir, 'done'), '');
     // The log grew (task.completed): the kept value, no longer live.
     const last = await stream.until('the kept value', (e) => e.tasks.steps?.fraction === 1 && !e.tasks.steps.live);
     expect(last.tasks.steps).toMatchObject({ fraction: 1, message: `step ${STEPS}` });
+    // From the first value on, every event has one: the live value is held until the log records the attempt's end.
+    expect(stream.events().filter((e) => !e.tasks.steps)).toEqual([]);
     await stream.close();
     expect(ui.stderr()).not.toMatch(/progress of run/);
     await ui.stop();
