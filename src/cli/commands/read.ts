@@ -15,7 +15,7 @@ import { damageCheck, damagedWarning, journalDamage } from '../render/damaged.js
 import { engineFor } from '../drive.js';
 import type { RunView } from '../../runtime/index.js';
 import { corruptText, indexProgressText, listText } from '../render/list.js';
-import { historyText, tasksOf } from '../render/history.js';
+import { childRunTasks, historyText, tasksOf } from '../render/history.js';
 import { statusText, statusYaml } from '../render/render.js';
 import { waitingHints } from '../render/progress.js';
 import { json, type Io } from '../render/io.js';
@@ -170,7 +170,7 @@ export async function printView(io: Io, g: GlobalOpts, run: RunView, asJson: boo
 async function childrenShown(store: EventStore, events: EventEnvelope[]): Promise<Map<string, string>> {
   const shown = new Map<string, string>();
   const tasks = tasksOf(events);
-  const subs = new Set(tasks.filter((t) => t.type === 'SUB_WORKFLOW').map((t) => t.id));
+  const subs = childRunTasks(tasks);
   for (const e of events) {
     if (e.type !== 'task.started' || !subs.has(e.data.task) || e.data.reused) continue;
     const child = childRunId(e.runId, e.data, e.data.attempt);

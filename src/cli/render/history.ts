@@ -116,10 +116,26 @@ export function tasksOf(events: EventEnvelope[]): { id: string; type: string }[]
   return Array.isArray(tasks) ? (tasks as { id: string; type: string }[]) : [];
 }
 
+/**
+ * The tasks whose attempts start a child run: a SUB_WORKFLOW, and a MAP whose body is a workflow (`workflow:`), one child
+ * run an item attempt.
+ */
+export function childRunTasks(tasks: readonly { id: string; type: string }[]): Set<string> {
+  return new Set(
+    tasks
+      .filter(
+        (t) => t.type === 'SUB_WORKFLOW' || (t.type === 'MAP' && (t as { workflow?: unknown }).workflow !== undefined),
+      )
+      .map((t) => t.id),
+  );
+}
+
 /** `shown`: a child run's id where it is not its derived one (under its spare id: executor/child-owner.ts), by derived id. */
 export function historyText(events: EventEnvelope[], shown: ReadonlyMap<string, string> = new Map()): string {
-  // A SUB_WORKFLOW's attempts name the child run each starts; an EMIT's completion says when it started nothing.
+  // A SUB_WORKFLOW's attempts (and a workflow MAP's items') name the child run each starts; an EMIT's completion says
+  // when it started nothing.
   const tasks = tasksOf(events);
+  const starting = childRunTasks(tasks);
   const typeOf = new Map(tasks.map((t) => [t.id, t.type]));
   // A COMMAND's output (or a MAP's item whose iterator is a COMMAND) says how much of a stream the cap dropped.
   const iteratorOf = new Map(tasks.map((t) => [t.id, (t as { iterator?: string }).iterator]));
@@ -132,7 +148,7 @@ export function historyText(events: EventEnvelope[], shown: ReadonlyMap<string, 
       ? `  progress ${percentText(e.data.progress.fraction)}${e.data.progress.message ? ` ${e.data.progress.message}` : ''}`
       : '');
   const own = (e: EventEnvelope): string => {
-    if (e.type === 'task.started' && typeOf.get(e.data.task) === 'SUB_WORKFLOW' && !e.data.reused) {
+    if (e.type === 'task.started' && starting.has(e.data.task) && !e.data.reused) {
       const child = childRunId(e.runId, e.data, e.data.attempt);
       return `  → child run ${shown.get(child) ?? child}`;
     }
