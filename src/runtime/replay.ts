@@ -94,8 +94,17 @@ export function replayRun(events: EventEnvelope[], opts: { to?: number; candidat
     check(ev);
   });
   // Whether another version could take over: the run's events rehearsed under it (migration.ts).
-  const cand = opts.candidate ? rehearse(upTo, compile(opts.candidate)) : null;
-  const candDivergence = cand?.divergence ?? null;
+  // A definition of another workflow takes over nothing, whatever its tasks: said as that, at the run's first event.
+  const other =
+    opts.candidate && opts.candidate.id !== compiled.definition.id
+      ? {
+          seq: first.seq,
+          type: first.type,
+          reason: `it is workflow ${opts.candidate.id} and the run is of workflow ${compiled.definition.id}: a version takes over only runs of its own workflow`,
+        }
+      : null;
+  const cand = opts.candidate && !other ? rehearse(upTo, compile(opts.candidate)) : null;
+  const candDivergence = other ?? cand?.divergence ?? null;
   const report: ReplayReport = {
     runId: first.runId,
     events: upTo.length,

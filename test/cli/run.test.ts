@@ -311,5 +311,12 @@ describe('ledgerflow run: other ways in', () => {
     const bad = await cli(['--store', cwd, 'replay', runId, '--definition', join(cwd, 'v3.yaml')]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ evolve v3 could not take over this run: event \d+/);
+    // A definition of another workflow: said so, whatever its tasks (the same ones here).
+    fs.writeFileSync(join(cwd, 'other.yaml'), v1.replace('id: evolve', 'id: another'));
+    const other = await cli(['--store', cwd, 'replay', runId, '--definition', join(cwd, 'other.yaml')]);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain(
+      '✗ another v1 could not take over this run: event 1 (run.started): it is workflow another and the run is of workflow evolve',
+    );
   });
 });
