@@ -65,6 +65,18 @@ describe('--secrets on every command that opens a store (docs/security.md)', () 
     expect(history.find((e) => e.type === 'signal.received')!.data.data).toEqual({ signed_by: SIGNED });
     expect(history.find((e) => e.type === 'task.completed')!.data.output.employee).toBe(NAME);
 
+    // The reads that list runs take the file too ("every command that opens a store"): not a filter.
+    for (const args of [
+      ['list', '--json'],
+      ['stats', 'payroll'],
+      ['replay', '--all'],
+    ]) {
+      const r = await withFile(...args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(
+      (JSON.parse((await withFile('list', '--json')).stdout) as { runId: string }[]).map((r) => r.runId),
+    ).toContain(runId);
     // fork reads the run before it drives the new one: the file is in effect by then too.
     const forked = await withFile('fork', runId, '--at', 'sign_off', '--json');
     expect(forked.code, forked.stderr).toBe(3);

@@ -61,6 +61,8 @@ export interface ListOpts {
   limit?: string;
   all?: boolean;
   json?: boolean;
+  /** Taken before the command runs (program/act.ts): where the data key comes from, not a filter. */
+  secrets?: string;
 }
 
 /** The runs `list` prints when neither --limit nor --all is given: a page, as the dashboard shows them. */
@@ -72,7 +74,7 @@ export const LIST_PAGE = 50;
  * them. A corrupt run is listed as CORRUPT (in --json too) and warned about whatever the filters; the others as usual.
  */
 export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<number> {
-  const { json: asJson, all, ...flags } = opts;
+  const { json: asJson, all, secrets: _secrets, ...flags } = opts;
   if (all && flags.limit !== undefined)
     throw new UsageError('--all and --limit together: give one (--all prints every matching run)', {
       option: '--all',
