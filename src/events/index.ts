@@ -78,6 +78,18 @@ export const SETTLED_STATUSES: readonly WorkflowStatus[] = ['COMPLETED', 'FAILED
 /** What a reader without the data key is shown in place of a sealed value (src/encryption), and of one made from it. */
 export const REDACTED = '[encrypted]';
 /**
+ * Whether a value is a sealed record as a reader without the key has it: a field whose schema wants a record (a run's
+ * input, a migration's outputs) holds `{ "[encrypted]": true }` in place of the sealed one; text shows it as REDACTED.
+ */
+export function isRedactedRecord(v: unknown): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Object.keys(v).length === 1 &&
+    (v as Record<string, unknown>)[REDACTED] === true
+  );
+}
+/**
  * A run id: it becomes a file name (file store) and a NATS subject token (`lf.events.<workflowId>.<runId>`), so it
  * holds neither path separators nor `.`, `*`, `>` or spaces. Engine, trigger, nanoid and uuid ids all fit.
  */

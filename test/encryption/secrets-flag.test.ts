@@ -40,6 +40,9 @@ describe('--secrets on every command that opens a store (docs/security.md)', () 
 
     const blind = await cli(['status', runId, '--json'], { cwd: dir, env });
     expect(blind.stdout).not.toContain(NAME);
+    // The input is a record: --json has it as { "[encrypted]": true }, the history's text as [encrypted].
+    expect(JSON.parse(blind.stdout).input).toEqual({ '[encrypted]': true });
+    expect((await cli(['history', runId], { cwd: dir, env })).stdout).toMatch(/run\.started\s+input \[encrypted\]/);
     const refused = await cli(['resume', runId, '--json'], { cwd: dir, env });
     expect(refused.code, refused.stdout).toBe(2);
     expect(JSON.parse(refused.stdout).error.code).toBe('LF_DATA_KEY_MISSING');

@@ -5,7 +5,15 @@
 import pc from 'picocolors';
 import { inert, percentText } from '../../terminal/index.js';
 import { childRunId } from '../../compiler/index.js';
-import { delayText, isPayloadRef, labelPayloads, payloadLabel, type EventEnvelope } from '../../events/index.js';
+import {
+  delayText,
+  isPayloadRef,
+  isRedactedRecord,
+  labelPayloads,
+  payloadLabel,
+  REDACTED,
+  type EventEnvelope,
+} from '../../events/index.js';
 import { instanceKey, isRunTimer } from '../../compiler/index.js';
 import { missedText } from './render.js';
 
@@ -39,7 +47,8 @@ function summary(e: EventEnvelope): string {
         : g.kind === 'debounce'
           ? `  (debounce triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}: last of ${g.count} event${g.count === 1 ? '' : 's'}${g.absorbed?.length ? `, merged ${g.absorbed.join(', ')}${g.count - 1 > g.absorbed.length ? ' …' : ''}` : ''})`
           : `  (throttle triggers[${g.trigger}]${g.key ? ` key ${g.key}` : ''}${g.firstAt ? `, queued since ${g.firstAt}` : ''})`;
-      return `input ${JSON.stringify(labelPayloads(e.data.input))}${from}${by}${gated}${retry}${fork}`;
+      const input = isRedactedRecord(e.data.input) ? REDACTED : JSON.stringify(labelPayloads(e.data.input));
+      return `input ${input}${from}${by}${gated}${retry}${fork}`;
     }
     case 'task.started':
       return e.data.reused
