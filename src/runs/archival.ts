@@ -159,6 +159,8 @@ export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: D
   let running = false;
   // A run left live is tried again each round: said once a process, not every minute.
   const told = new Set<string>();
+  // So is a round refused for the same reason as the last (a process without the data key: every round, the same).
+  let refused = '';
   const onLeft = (runId: string, reason: string) => {
     if (told.has(runId)) return;
     if (told.size < 10_000) told.add(runId);
@@ -177,9 +179,13 @@ export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: D
       if (moved.length > 0)
         opts.say(`archived ${moved.length} settled run${moved.length === 1 ? '' : 's'} past their retention`);
       next = now.getTime() + (moved.length >= ARCHIVE_BATCH ? 0 : (opts.everyMs ?? 60_000));
+      if (refused !== '') opts.say('archive: the rounds archive again');
+      refused = '';
     } catch (err) {
       next = now.getTime() + (opts.everyMs ?? 60_000);
-      opts.say(`archive: ${errorMessage(err)}; trying again at the next round`);
+      const why = errorMessage(err);
+      if (why !== refused) opts.say(`archive: ${why}; trying again at each round (said again when the reason changes)`);
+      refused = why;
     } finally {
       running = false;
     }

@@ -128,6 +128,6 @@ describe('archive with a data key lost, on the embedded store (docs/retention.md
     );
     const listed = JSON.parse((await cli(['list', '--json'], { cwd: dir, env })).stdout) as { runId: string }[];
     expect(listed.map((r) => r.runId)).toEqual([lost]);
-    expect(out).not.toContain('trying again at the next round');
+    expect(out).not.toContain('trying again at each round');
   }, 90_000);
 });
