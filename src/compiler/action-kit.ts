@@ -31,6 +31,28 @@ export function stamped<Params>(fn: (args: Args, params: Params) => Partial<RunC
   };
 }
 
+/**
+ * The state without what belongs to its attempt's runs, for a new attempt (or iteration): the `restarts` count and the
+ * releases (task.released), which count only the runs of the attempt they were recorded for.
+ */
+export function withoutRuns<T extends { restarts?: number; released?: true; releases?: number }>(
+  t: T,
+): Omit<T, 'restarts' | 'released' | 'releases'> {
+  const { restarts: _restarts, released: _released, releases: _releases, ...rest } = t;
+  return rest;
+}
+
+/** Whether the state holds anything of its attempt's runs (withoutRuns then has something to drop). */
+export function hasRuns(t: { restarts?: number; releases?: number }): boolean {
+  return Object.hasOwn(t, 'restarts') || Object.hasOwn(t, 'releases');
+}
+
+/** The state without its `released` mark: the restart that took the run up was recorded. */
+export function withoutReleased<T extends { released?: true }>(t: T): Omit<T, 'released'> {
+  const { released: _released, ...rest } = t;
+  return rest;
+}
+
 /** A task that settles as it starts: one attempt, started and completed `now`, then `rest`. */
 export function settledNow(status: TaskStatus, now: string, rest: Partial<TaskState>): Partial<TaskState> {
   return { status, attempts: 1, startedAt: now, completedAt: now, ...rest };

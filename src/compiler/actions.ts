@@ -20,18 +20,23 @@ import { scopeOf } from './scope.js';
 import { searchAfterSet } from './search.js';
 import { dictionaryOf } from './dictionary-record.js';
 import { joinOverForks } from './fork-dynamic.js';
-import { actionKit, attemptError, definedOnly, nowOf, settledNow, stamped, withoutTimers } from './action-kit.js';
+import {
+  actionKit,
+  attemptError,
+  definedOnly,
+  hasRuns,
+  nowOf,
+  settledNow,
+  stamped,
+  withoutReleased,
+  withoutRuns,
+  withoutTimers,
+} from './action-kit.js';
 import { nowMs, timersMovedOn } from './queued-hold.js';
 import { loopActions } from './loop-actions.js';
 import { mapActions } from './map-actions.js';
 import { finishAction } from './run-end.js';
 import { waitActions } from './wait-actions.js';
-
-/** The state without its `restarts` count. */
-function withoutRestarts(t: TaskState): TaskState {
-  const { restarts: _previous, ...rest } = t;
-  return rest;
-}
 
 export function actionsFor(def: Definition) {
   const kit = actionKit(def);
@@ -58,7 +63,7 @@ export function actionsFor(def: Definition) {
       const before = state(context, p.task);
       // `{ ...before (without restarts), status, attempts, startedAt, (child) }`, stored key by key into a clone: the
       // same object, where a rest pattern and a spread of a conditional literal were copied by the runtime.
-      const next: TaskState = Object.hasOwn(before, 'restarts') ? withoutRestarts(before) : { ...before };
+      const next: TaskState = hasRuns(before) ? withoutRuns(before) : { ...before };
       next.status = p.status!;
       next.attempts = attempt;
       next.startedAt = before.startedAt ?? now;
@@ -72,8 +77,15 @@ export function actionsFor(def: Definition) {
     }),
     /** The attempt runs again after it was lost: same attempt, its timeout counted from now (downtime is not attempt time). */
     taskRestarted: stamped(({ context, event }: Args, p: P) => ({
-      tasks: withTask(context, p.task, { restarts: event.restart! }),
+      // A run given back (task.released) is taken up: the mark goes, its count stays (restarts.ts reads both).
+      tasks: state(context, p.task).released
+        ? putTask(context, p.task, { ...withoutReleased(state(context, p.task)), restarts: event.restart! })
+        : withTask(context, p.task, { restarts: event.restart! }),
       timers: armTimer(context, 'timeout', p.task, event.attempt!, nowOf(context, event), task(p.task).timeoutMs),
+    })),
+    /** The attempt's run was given back by a clean stop: still in flight, its timeout armed as it was, its restart not a loss. */
+    taskReleased: stamped(({ context }: Args, p: P) => ({
+      tasks: withTask(context, p.task, { released: true, releases: (state(context, p.task).releases ?? 0) + 1 }),
     })),
     taskCompleted: stamped(({ context, event }: Args, p: P) => ({
       tasks: withTask(context, p.task, {
@@ -253,6 +265,7 @@ export function actionWritesFor() {
     approvalDecided: own,
     approvalTimedOut: own,
     taskRestarted: own,
+    taskReleased: own,
     startWaiting: own,
     waitUntilFailed: own,
     waitElapsed: own,
@@ -273,6 +286,7 @@ export function actionWritesFor() {
     mapStart: own,
     itemStarted: own,
     itemRestarted: own,
+    itemReleased: own,
     itemCompleted: own,
     itemRetrying: own,
     itemFailed: own,

@@ -36,6 +36,13 @@ export interface TaskState {
   decidedBy?: string;
   /** Times the current attempt was restarted after it was lost (task.restarted); absent when never. Cleared by the next attempt. */
   restarts?: number;
+  /**
+   * The current run of the attempt was given back by a clean stop of its process (task.released): the next restart
+   * takes it up without counting a loss. Cleared by that restart and by the next attempt. Absent in runs that never had one.
+   */
+  released?: true;
+  /** Runs of the current attempt given back (task.released): restarts that were not losses. Cleared by the next attempt. */
+  releases?: number;
   /** Loop-body tasks only: the DO_WHILE iteration the task's state belongs to (see instances.ts). */
   iteration?: number;
   /** WAIT on an event only: a signal that came while the task was still PENDING, kept until it starts waiting (then it completes it). */
@@ -51,7 +58,10 @@ export interface TaskState {
  * IN_PROGRESS (→ RETRYING → SCHEDULED)* → COMPLETED | FAILED | TIMED_OUT; SKIPPED when the MAP failed first.
  */
 export interface ItemState
-  extends Pick<TaskState, 'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error' | 'restarts'> {
+  extends Pick<
+    TaskState,
+    'status' | 'attempts' | 'startedAt' | 'completedAt' | 'output' | 'error' | 'restarts' | 'released' | 'releases'
+  > {
   /** The item's value, as `items` gave it: what `${item}` reads. */
   value: unknown;
 }
@@ -150,6 +160,7 @@ export type MachineEvent =
   | ({ type: `task.failed.${string}`; time: number; attempt: number; error: TaskError } & InstanceFields)
   | ({ type: `timer.${TimerKind}.${string}`; time: number; attempt: number } & InstanceFields)
   | ({ type: `task.restarted.${string}`; time: number; attempt: number; restart: number } & InstanceFields)
+  | ({ type: `task.released.${string}`; time: number; attempt: number; restart: number } & InstanceFields)
   | { type: `approval.approved.${string}` | `approval.rejected.${string}`; time: number; by: string; comment?: string }
   | { type: `signal.${string}`; time: number; data: unknown; by?: string; waits?: readonly string[] }
   | { type: 'run.cancel'; time: number; by?: string; reason?: string }

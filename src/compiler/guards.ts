@@ -108,6 +108,10 @@ export function guardsFor(def: Definition) {
     },
     isItemNextRestart: (args: Args, p: P) =>
       isItemAttempt(args, p) && args.event.restart === (itemOf(args, p)!.restarts ?? 0) + 1,
+    isItemCurrentRun: (args: Args, p: P) => {
+      const it = itemOf(args, p);
+      return isItemAttempt(args, p) && args.event.restart === (it!.restarts ?? 0) && it!.released !== true;
+    },
     mayRetryItemFailure: (args: Args, p: P) =>
       isItemAttempt(args, p) && args.event.error?.retryable !== false && itemRetriesLeft(args, p),
     mayRetryItemTimeout: (args: Args, p: P) => isItemAttempt(args, p) && itemRetriesLeft(args, p),
@@ -129,6 +133,11 @@ export function guardsFor(def: Definition) {
     /** A restart of the current attempt, numbered after the ones recorded: a second copy of the same restart is stale. */
     isNextRestart: (args: Args, p: P) =>
       isAttempt(args, p) && args.event.restart === (state(args.context, p.task).restarts ?? 0) + 1,
+    /** The run of the current attempt going on now, not given back yet: a second copy of the same release is stale. */
+    isCurrentRun: (args: Args, p: P) => {
+      const t = state(args.context, p.task);
+      return isAttempt(args, p) && args.event.restart === (t.restarts ?? 0) && t.released !== true;
+    },
     mayRetryFailure: (args: Args, p: P) =>
       isAttempt(args, p) && args.event.error?.retryable !== false && retriesLeft(args.context, p.task),
     mayRetryTimeout: (args: Args, p: P) => isAttempt(args, p) && retriesLeft(args.context, p.task),

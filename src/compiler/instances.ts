@@ -47,6 +47,9 @@ interface InstanceState {
   readonly status: TaskStatus;
   readonly attempts: number;
   readonly restarts?: number;
+  /** The current run was given back by a clean stop (task.released), and how many runs of the attempt were. */
+  readonly released?: true;
+  readonly releases?: number;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { RunContext } from './context.js';
 import { taskState as state, type ImplementationArgs as Args, type TaskParams as P } from './implementation-args.js';
 import { loopOutcome, loopStartOutput } from './loops.js';
-import { nowOf, stamped, withoutTimers, type ActionKit } from './action-kit.js';
+import { nowOf, stamped, withoutRuns, withoutTimers, type ActionKit } from './action-kit.js';
 
 export function loopActions({ def, loops, putTask, withTask }: ActionKit) {
   /** The loop's outcome, which the guard that chose this transition has just worked out on the same context. */
@@ -49,7 +49,7 @@ export function loopActions({ def, loops, putTask, withTask }: ActionKit) {
     }),
     /** A body task starts its loop's next iteration: attempts counted afresh, its last output kept (`${body.output}` is the latest). */
     iterationReset: stamped(({ context }: Args, p: P) => {
-      const { restarts: _r, decision: _d, decidedBy: _b, ...rest } = state(context, p.task);
+      const { decision: _d, decidedBy: _b, ...rest } = withoutRuns(state(context, p.task));
       return {
         tasks: putTask(context, p.task, {
           ...rest,

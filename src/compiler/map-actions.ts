@@ -11,7 +11,15 @@ import { taskState as state, type ImplementationArgs as Args, type TaskParams as
 import { bodyDef, mapFailure, mapResults, resolveItems, startItems, withItem } from './map.js';
 import { replaceItem } from './item-list.js';
 import { scopeOf } from './scope.js';
-import { attemptError, nowOf, stamped, withoutItemTimers, type ActionKit } from './action-kit.js';
+import {
+  attemptError,
+  nowOf,
+  stamped,
+  withoutItemTimers,
+  withoutReleased,
+  withoutRuns,
+  type ActionKit,
+} from './action-kit.js';
 
 export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit) {
   const asMap = (id: string) => task(id) as MapTask;
@@ -54,7 +62,8 @@ export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit
     itemStarted: stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
       const now = nowOf(context, event);
-      const { restarts: _previous, ...before } = state(context, p.task).items![i]!;
+      // A new attempt has not been restarted or given back: those runs were the attempt before's.
+      const before = withoutRuns(state(context, p.task).items![i]!);
       const items = replaceItem(state(context, p.task).items!, i, {
         ...before,
         status: 'IN_PROGRESS',
@@ -68,10 +77,22 @@ export function mapActions({ def, task, putTask, withTask, armTimer }: ActionKit
     }),
     itemRestarted: stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;
-      return {
-        tasks: withItemPatch(context, p.task, i, { restarts: event.restart! }),
-        timers: itemTimeout(context, p.task, i, event.attempt!, nowOf(context, event)),
-      };
+      const t = state(context, p.task);
+      const it = t.items![i]!;
+      // A run given back (task.released) is taken up: the mark goes, its count stays (restarts.ts reads both).
+      const tasks = it.released
+        ? putTask(context, p.task, {
+            ...t,
+            items: withItem(asMap(p.task), t.items!, i, { ...withoutReleased(it), restarts: event.restart! }),
+          })
+        : withItemPatch(context, p.task, i, { restarts: event.restart! });
+      return { tasks, timers: itemTimeout(context, p.task, i, event.attempt!, nowOf(context, event)) };
+    }),
+    /** The item's run was given back by a clean stop: still in flight, its restart not a loss (task.released). */
+    itemReleased: stamped(({ context, event }: Args, p: P) => {
+      const i = event.item!;
+      const it = state(context, p.task).items![i]!;
+      return { tasks: withItemPatch(context, p.task, i, { released: true, releases: (it.releases ?? 0) + 1 }) };
     }),
     itemCompleted: stamped(({ context, event }: Args, p: P) => {
       const i = event.item!;

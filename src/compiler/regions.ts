@@ -94,6 +94,8 @@ function workRegion(task: TaskDef): RegionConfig {
           ],
           // A lost attempt runs again: the region stays where it is (a self-transition, which XState v5 does not re-enter).
           [`task.restarted.${id}`, to(id, 'running', 'taskRestarted', 'isNextRestart')],
+          // Given back by a clean stop: still in flight (a self-transition), marked so its restart is not counted a loss.
+          [`task.released.${id}`, to(id, 'running', 'taskReleased', 'isCurrentRun')],
         ]),
       },
       retrying: { on: on([[`timer.backoff.${id}`, to(id, 'scheduled', 'backoffElapsed', 'isAttempt')]]) },
@@ -196,6 +198,7 @@ function mapRegion(task: TaskDef & { type: 'MAP' }): RegionConfig {
           [`timer.timeout.${id}`, [item('itemRetrying', 'mayRetryItemTimeout'), item('itemTimedOut', 'isItemAttempt')]],
           [`timer.backoff.${id}`, item('itemBackoffElapsed', 'isItemBackoff')],
           [`task.restarted.${id}`, item('itemRestarted', 'isItemNextRestart')],
+          [`task.released.${id}`, item('itemReleased', 'isItemCurrentRun')],
         ]),
         always: [to(id, 'failed', 'mapFailed', 'mapFails'), to(id, 'done', 'mapCompleted', 'mapDone')],
       },

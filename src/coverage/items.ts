@@ -218,6 +218,8 @@ function edgeExclusion(
   // HUMAN and WAIT take a task.completed only as a retry's reused output (runtime/retry.ts).
   if ((t.type === 'HUMAN' || t.type === 'WAIT') && e.on === 'task.completed')
     return `${t.id} completes without its ${t.type === 'HUMAN' ? 'approval' : 'signal or time'} only in a retry that reuses the run it retries (ledgerflow retry): an outside action, not a branch of the definition; the retry tests cover it`;
+  if (e.on === 'task.released')
+    return 'an attempt is given back when the process running it is stopped cleanly (Ctrl-C, SIGTERM): the runtime stopping, not a branch of the definition; the runtime and CLI tests cover it';
   if (e.on === 'task.restarted')
     return 'an attempt restarts when the process running it is lost (a worker that stopped answering, a resume after a crash): the runtime recovering, not a branch of the definition; the runtime tests cover it';
   const work =

@@ -173,6 +173,17 @@ export const TaskRestartedData = z.object({
   lost: z.string().optional(),
   ...reporter,
 });
+/**
+ * The attempt in flight was given back by a clean stop of the process running it (Ctrl-C, SIGTERM, a `serve` whose grace
+ * ran out), recorded before that process ended. The attempt stays in flight in the log; the next driver restarts it
+ * (task.restarted) without counting the restart as a loss: a clean stop is not the process dying with the attempt, so
+ * it does not use up the budget that stops an attempt that keeps killing its process (runtime/restarts.ts). `restart`:
+ * which run of the attempt was given back (0: its first).
+ */
+export const TaskReleasedData = z.object({
+  ...taskRef,
+  restart: z.number().int().nonnegative(),
+});
 /** `run_timeout`: the workflow's `timeout:` (task `$run`, attempt 1: compiler/run-timeout.ts). */
 export const TimerKind = z.enum(['backoff', 'timeout', 'approval_timeout', 'wait', 'run_timeout']);
 export type TimerKind = z.infer<typeof TimerKind>;

@@ -63,6 +63,7 @@ export const EVENT_DATA = {
   'task.delayed': TaskDelayedData,
   'run.migrated': RunMigratedData,
   'run.forked': RunForkedData,
+  'task.released': data.TaskReleasedData,
 } as const;
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
@@ -145,6 +146,7 @@ export const EventEnvelopeSchema = z.discriminatedUnion('type', [
   EnvelopeBase.extend({ type: z.literal('task.delayed'), data: TaskDelayedData }),
   EnvelopeBase.extend({ type: z.literal('run.migrated'), data: RunMigratedData }),
   EnvelopeBase.extend({ type: z.literal('run.forked'), data: RunForkedData }),
+  EnvelopeBase.extend({ type: z.literal('task.released'), data: data.TaskReleasedData }),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

@@ -100,6 +100,12 @@ export interface DriverOptions extends DriverHooks {
    */
   restartInFlight?: boolean;
   /**
+   * A stop by the caller is a clean one (Ctrl-C, SIGTERM, a `serve`'s grace run out), not a crash: the attempts running
+   * here are recorded as given back (task.released) before the driver ends, and their restarts are not counted as
+   * losses (runtime/restarts.ts). Without it a stop writes nothing more, as a crash would.
+   */
+  releaseOnStop?: boolean;
+  /**
    * With restartInFlight: the attempts in flight (by instance key) whose child run exists. Re-attached to their
    * child however often they were lost, never failed with LF_ATTEMPT_LOST (runtime/restarts.ts, reattach).
    */

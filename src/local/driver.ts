@@ -34,6 +34,7 @@ import { ArmedTimers } from './armed-timers.js';
 import { DriverEffects, driverGateWaits } from './driver-effects.js';
 import type { DriverOptions } from './driver-options.js';
 import { InProcessAttempts } from './in-process-attempts.js';
+import { foldGivenBack, givenBack } from './given-back.js';
 
 export class RunDriver {
   /** The run's log as this driver holds it: durable state, open group, other writers followed. */
@@ -60,6 +61,8 @@ export class RunDriver {
   private draining = false;
   /** Releases the clock's hold on the process, taken while attempts or child runs are in flight here. */
   private release: (() => void) | null = null;
+  /** A clean stop's last inputs and releases (given-back.ts), appended by the pump once it has stopped. */
+  private givenBack: PendingEvent[] | null = null;
 
   constructor(private readonly opts: DriverOptions) {
     this.windowMs = Math.max(0, opts.commitWindowMs ?? 0);
@@ -93,7 +96,7 @@ export class RunDriver {
         if (hooks.breakers) this.counting = Promise.all([this.counting, hooks.breakers]).then(() => undefined);
         opts.onCommit?.(events, before, after, this.compiled.definition);
       },
-      startScheduled: () => !this.draining,
+      startScheduled: () => !this.draining && !this.stopped,
       theirs: (events) => {
         for (const ev of events) if (ev.type === 'task.restarted') this.attempts.takenOverElsewhere(ev.data);
       },
@@ -152,10 +155,13 @@ export class RunDriver {
 
   /**
    * Stops arming timers and listening. In-flight handlers are aborted; an open group is still appended (what finished
-   * is kept), and the log keeps everything needed to resume.
+   * is kept), and the log keeps everything needed to resume; with releaseOnStop, so are the outcomes in hand and the
+   * attempts running here, given back (given-back.ts).
    */
   stop(): void {
     if (this.stopped) return;
+    if (this.opts.releaseOnStop && !this.failure)
+      this.givenBack = givenBack(this.queue, this.attempts, iso(this.opts.clock.now()));
     this.stopped = true;
     this.log.stopFollowing();
     if (this.flushTimer !== null) {
@@ -165,7 +171,7 @@ export class RunDriver {
     this.timers.clear();
     this.waits.stopAll();
     this.attempts.stopAll();
-    if (this.log.group && !this.failure) this.kick();
+    if ((this.log.group || this.givenBack) && !this.failure) this.kick();
     this.notify();
   }
 
@@ -277,7 +283,7 @@ export class RunDriver {
   }
 
   private kick(): void {
-    if (this.busy || (this.stopped && !this.log.group)) return;
+    if (this.busy || (this.stopped && !this.log.group && !this.givenBack)) return;
     // Set before the first await: pump() may finish synchronously when there is nothing to fold.
     this.busy = true;
     void this.pump();
@@ -301,6 +307,8 @@ export class RunDriver {
           if (this.windowMs === 0) await this.flush();
         }
         if (this.stopped) {
+          if (this.givenBack) foldGivenBack(log, this.givenBack);
+          this.givenBack = null;
           if (log.group) await this.flush();
           break;
         }

@@ -53,6 +53,7 @@ export function childRunsFor(
         ...(opts.follow !== undefined ? { follow: opts.follow } : {}),
         ...(opts.untilSettled ? { untilSettled: true } : {}),
         ...(opts.drain ? { drain: opts.drain } : {}),
+        ...(opts.releaseOnStop ? { releaseOnStop: true } : {}),
         ...(opts.skills ? { skills: opts.skills } : {}),
         ...(opts.beforeLeaseRelease ? { beforeLeaseRelease: opts.beforeLeaseRelease } : {}),
       }),

@@ -31,6 +31,13 @@ export interface DriveOptions extends DriverHooks {
   maxTimerWaitMs?: number;
   /** Stops driving (e.g. on Ctrl-C): in-flight handlers are aborted, the log keeps what is needed to resume. */
   signal?: AbortSignal;
+  /**
+   * A stop by `signal` is a clean stop of this process (Ctrl-C, SIGTERM), not a crash: the attempts running here are
+   * recorded as given back (task.released), so that the next drive restarts them without using up the restarts an
+   * attempt that kills its process gets (runtime/restarts.ts). Without it, a stop writes nothing more, as a crash would.
+   * Passed on to child runs.
+   */
+  releaseOnStop?: boolean;
   /** Watch the log for other writers' events (approvals, cancellations) while driving. Default true. */
   follow?: boolean;
   /** Gather the steps of in-process handlers into one commit for up to this many ms (see RunDriver). Default 0: each step is durable before its effects. */

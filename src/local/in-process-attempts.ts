@@ -113,6 +113,20 @@ export class InProcessAttempts {
     return n;
   }
 
+  /**
+   * The attempts this process runs (not those held for file agents, which the agent still has), as a clean stop gives
+   * them back (task.released): the next driver restarts them without counting a loss.
+   */
+  givenBack(time: string): PendingEvent[] {
+    const events: PendingEvent[] = [];
+    for (const [key, c] of this.inflight) {
+      if (this.forAgents.has(key)) continue;
+      const data = { task: c.ref.task, attempt: c.attempt, ...instanceFields(c.ref), restart: c.restart };
+      events.push({ type: 'task.released', time, data });
+    }
+    return events;
+  }
+
   /** What this process holds, as reconcile counts it. */
   held(): ReadonlyMap<string, HeldAttempt> {
     return this.takenOver.size === 0 && this.waitingChildren.size === 0

@@ -13,6 +13,7 @@ export function eventSubject(e: EventEnvelope): string {
     case 'task.completed':
     case 'task.failed':
     case 'task.restarted':
+    case 'task.released':
       return instanceKey(e.data);
     case 'approval.recorded':
     case 'approval.refused':
@@ -35,6 +36,8 @@ export function eventDetail(e: EventEnvelope): string {
       return `attempt ${e.data.attempt}: ${e.data.error.message}`;
     case 'task.restarted':
       return `attempt ${e.data.attempt} again (${e.data.reason === 'resumed' ? 'its process stopped' : 'its worker was lost'})`;
+    case 'task.released':
+      return `attempt ${e.data.attempt} given back (its process was stopped)`;
     case 'timer.fired':
       return isRunTimer(e.data) ? 'run timeout reached' : `${e.data.timer} (attempt ${e.data.attempt})`;
     case 'approval.recorded':

@@ -111,6 +111,7 @@ const FOLDED: ReadonlySet<string> = new Set([
   'run.cancelled',
   'run.failed',
   'task.restarted',
+  'task.released',
   'signal.received',
   'run.paused',
   'run.resumed',

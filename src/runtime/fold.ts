@@ -90,6 +90,8 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
       return attemptEvent(TIMER_PREFIX[ev.data.timer] ?? `timer.${ev.data.timer}.`, names, time, ev.data);
     case 'task.restarted':
       return attemptEvent('task.restarted.', names, time, ev.data, 'restart', ev.data.restart);
+    case 'task.released':
+      return attemptEvent('task.released.', names, time, ev.data, 'restart', ev.data.restart);
     case 'approval.recorded':
       return {
         type: `approval.${ev.data.decision}.${ev.data.task}`,

@@ -5,8 +5,13 @@
  * and its timeout counts from the restart (downtime is not attempt time).
  *
  * Not forever: an attempt whose running keeps killing its process (a handler that exhausts memory, say) would otherwise
- * go round for ever. Past MAX_RESTARTS restarts of one attempt, the next loss fails the attempt with LF_ATTEMPT_LOST
+ * go round for ever. Past MAX_RESTARTS losses of one attempt, the next loss fails the attempt with LF_ATTEMPT_LOST
  * instead, and the task's retry policy decides from there.
+ *
+ * A run of the attempt given back by a clean stop of its process (task.released: Ctrl-C, SIGTERM, a serve's grace run
+ * out) was not lost: the process did not die with it, a person or a supervisor stopped it. Its restart is not counted
+ * against the cap, however often it happens; the runs that ended without a release (kill -9, a crash, a worker gone)
+ * still are, so a handler that kills its process still fails after MAX_RESTARTS + 1 runs.
  *
  * One rule for every engine, pure like reviewApproval: it reads the run's state and returns the event to record.
  */
@@ -14,7 +19,7 @@ import { instanceFields, instanceKey, instanceState, type InstanceFields } from 
 import type { PendingEvent } from '../events/index.js';
 import type { RunSnapshot } from './fold.js';
 
-/** Restarts one attempt may have; the loss after the last of them fails the attempt. */
+/** Losses (restarts not after a release) one attempt may have; the loss after the last of them fails the attempt. */
 export const MAX_RESTARTS = 3;
 
 /** `iteration`, `item`: the instance (loop iteration, MAP item) the attempt ran for; absent for a plain task. */
@@ -61,7 +66,9 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
     ...(loss.by !== undefined ? { by: loss.by } : {}),
     ...(loss.unauthenticated ? { unauthenticated: true as const } : {}),
   };
-  if (restarts >= MAX_RESTARTS && !opts.reattach) {
+  // Runs 0..restarts-1 each ended lost or released (task.released counted them); this one ends lost unless it was released.
+  const losses = restarts - (task.releases ?? 0);
+  if (task.released !== true && losses >= MAX_RESTARTS && !opts.reattach) {
     return {
       kind: 'fail',
       event: {
@@ -73,7 +80,7 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
           error: {
             code: 'LF_ATTEMPT_LOST',
             retryable: true,
-            message: `attempt ${loss.attempt} was lost ${restarts + 1} times (${loss.reason === 'worker_lost' ? `${loss.lost ?? 'its worker'} stopped answering` : 'its process stopped'}); restarting it stops after ${MAX_RESTARTS} restarts, so it fails and the retry policy decides`,
+            message: `attempt ${loss.attempt} was lost ${losses + 1} times (${loss.reason === 'worker_lost' ? `${loss.lost ?? 'its worker'} stopped answering` : 'its process stopped'}); restarting it stops after ${MAX_RESTARTS} losses (a clean stop, Ctrl-C or SIGTERM, is not one), so it fails and the retry policy decides`,
           },
         },
       },

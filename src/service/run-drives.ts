@@ -179,6 +179,8 @@ export abstract class RunDrives extends ServiceBase {
         untilSettled: true,
         ...(lease ? { heldLease: lease, parkWhenIdle: true, maxTimerWaitMs: PARK_BEYOND_MS } : {}),
         signal: own.signal,
+        // The service stops only cleanly (its grace ran out): what still runs is given back, not lost.
+        releaseOnStop: true,
         drain: own.drain,
         onAdmittedDriven: (v) => this.driven(v),
       });

@@ -358,7 +358,7 @@ export class Service extends RunDrives {
         message:
           interrupted.length === 0
             ? 'stopped: every attempt in flight finished'
-            : `stopped: the grace ran out; attempts of ${interrupted.join(', ')} stay in flight in the log (the next serve or resume restarts them)`,
+            : `stopped: the grace ran out; attempts of ${interrupted.join(', ')} stay in flight in the log, given back (the next serve or resume runs them again)`,
       });
     }
     return { drained: parked.length + inFlight - interrupted.length, interrupted };

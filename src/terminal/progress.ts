@@ -48,7 +48,7 @@ export function progressLines(
     if (prev && prev.status === t.status && prev.attempts === t.attempts) {
       if (t.status === 'IN_PROGRESS' && (t.restarts ?? 0) > (prev.restarts ?? 0))
         lines.push(
-          `${sym} ${id} runs attempt ${t.attempts} again: it was lost with the process running it (restart ${t.restarts})`,
+          `${sym} ${id} runs attempt ${t.attempts} again: ${prev.released ? 'it was given back when the process running it was stopped' : 'it was lost with the process running it'} (restart ${t.restarts})`,
         );
       continue;
     }

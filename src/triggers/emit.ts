@@ -37,6 +37,8 @@ export interface EmitOptions extends Omit<EngineOptions, 'store'> {
   maxTimerWaitMs?: number;
   /** Stops driving (Ctrl-C); runs not driven yet stay in the log for `resume`. */
   signal?: AbortSignal;
+  /** A stop by `signal` is a clean one (Ctrl-C): attempts in flight are given back, not lost (DriveOptions.releaseOnStop). */
+  releaseOnStop?: boolean;
   /** false: record the runs only, driving none (a `Service` on the store drives them, as `ledgerflow demo` does). Default true. */
   drive?: boolean;
   /** How many parent runs the emitting run has (an EMIT's runs count as its children, to bound a cycle of emits). */
@@ -123,6 +125,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
     loadHandlers = loadHandlerModule,
     maxTimerWaitMs,
     signal,
+    releaseOnStop,
     onRunStarted,
     depth,
     drive = true,
@@ -277,6 +280,7 @@ export async function emitEvent(raw: unknown, opts: EmitOptions): Promise<EmitRe
                 handlers,
                 ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
                 ...(signal ? { signal } : {}),
+                ...(releaseOnStop ? { releaseOnStop } : {}),
                 ...(depth !== undefined ? { depth } : {}),
                 ...(beforeLeaseRelease ? { beforeLeaseRelease } : {}),
                 ...(leases.has(runId) ? { heldLease: leases.get(runId)! } : {}),

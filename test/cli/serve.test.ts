@@ -361,7 +361,7 @@ describe('ledgerflow serve', () => {
     expect(await next.exited).toBe(0);
   }, 60_000);
 
-  it('SIGTERM: an attempt still running when --grace runs out stays in flight; the next serve records task.restarted (resumed)', async () => {
+  it('SIGTERM: an attempt still running when --grace runs out stays in flight, given back (task.released); the next serve records task.restarted (resumed)', async () => {
     const store = tempDir();
     const release = join(store, 'release');
     const env = { LF_MARKERS: join(store, 'markers') };
@@ -377,7 +377,9 @@ describe('ledgerflow serve', () => {
     expect(await s.exited).toBe(0);
     expect(s.notices.at(-1)?.message).toContain('stay in flight');
     let evs = await events(store, runId);
-    expect(evs.at(-1)?.type).toBe('task.started');
+    // Given back before serve exited (a clean stop, not a loss): still in flight, its restart not counted as one.
+    expect(evs.at(-2)?.type).toBe('task.started');
+    expect(evs.at(-1)).toMatchObject({ type: 'task.released', data: { task: 'hold', attempt: 1, restart: 0 } });
     expect(evs.some((e) => e.type === 'task.completed' && (e.data as { task: string }).task === 'hold')).toBe(false);
     expect(existsSync(join(store, 'serve.lock'))).toBe(false);
 

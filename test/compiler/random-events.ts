@@ -81,6 +81,7 @@ export class RandomEvents {
             { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), item },
             { type: `timer.timeout.${id}`, time, attempt: n, item },
             { type: `task.restarted.${id}`, time, attempt: n, restart: (it.restarts ?? 0) + 1, item },
+            { type: `task.released.${id}`, time, attempt: n, restart: it.restarts ?? 0, item },
           ];
         case 'RETRYING':
           return [{ type: `timer.backoff.${id}`, time, attempt: n, item }];
@@ -110,6 +111,7 @@ export class RandomEvents {
           { type: `task.failed.${id}`, time, attempt: n, error: this.error(n), ...it },
           { type: `timer.timeout.${id}`, time, attempt: n, ...it },
           { type: `task.restarted.${id}`, time, attempt: n, restart: (s.restarts ?? 0) + 1, ...it },
+          { type: `task.released.${id}`, time, attempt: n, restart: s.restarts ?? 0, ...it },
         ];
       case 'RETRYING':
         return [{ type: `timer.backoff.${id}`, time, attempt: n, ...it }];
@@ -167,9 +169,10 @@ export class RandomEvents {
         'timer.timeout',
         'timer.backoff',
         'task.restarted',
+        'task.released',
       ] as const);
-      if (k === 'task.restarted')
-        return { type: `task.restarted.${id}`, time, attempt: an, restart: Math.floor(this.rng() * 3), item };
+      if (k === 'task.restarted' || k === 'task.released')
+        return { type: `${k}.${id}`, time, attempt: an, restart: Math.floor(this.rng() * 3), item };
       if (k === 'task.completed')
         return { type: `task.completed.${id}`, time, attempt: an, output: this.output(task), item };
       if (k === 'task.failed') return { type: `task.failed.${id}`, time, attempt: an, error: this.error(an), item };
@@ -189,6 +192,7 @@ export class RandomEvents {
       'approval.approved',
       'approval.rejected',
       'task.restarted',
+      'task.released',
       'timer.wait',
       'signal',
     ] as const);
@@ -199,8 +203,9 @@ export class RandomEvents {
           time,
         );
       case 'task.restarted':
+      case 'task.released':
         return {
-          type: `task.restarted.${id}`,
+          type: `${kind}.${id}`,
           time,
           attempt: n,
           restart: Math.max(0, (ctx.tasks[id]?.restarts ?? 0) + Math.floor(this.rng() * 3) - 1),

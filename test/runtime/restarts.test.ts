@@ -168,3 +168,127 @@ workflow:
     await expectReplayMatches(e, view);
   });
 });
+
+/**
+ * Drives the run until `task` runs `times` calls more, then stops it: `clean`, as Ctrl-C or SIGTERM stops the CLI
+ * (releaseOnStop: the attempts in flight are given back, task.released), else as a crash would (nothing more written).
+ */
+async function stopWhileRunning(
+  e: Engine,
+  runId: string,
+  calls: string[],
+  clean: boolean,
+  handlers: Handlers = { notify: async () => ({}) },
+  task = 'export',
+  times = 1,
+): Promise<void> {
+  const stop = new AbortController();
+  const before = calls.length;
+  const first = e.drive(runId, {
+    handlers: {
+      ...handlers,
+      [task]: (_i, ctx) => {
+        calls.push(ctx.idempotencyKey);
+        return new Promise(() => {});
+      },
+    },
+    maxTimerWaitMs: 0,
+    signal: stop.signal,
+    ...(clean ? { releaseOnStop: true } : {}),
+  });
+  await waitFor(`${task} to be running`, () => calls.length >= before + times);
+  stop.abort();
+  await first;
+}
+
+describe('an attempt given back by a clean stop (Ctrl-C, SIGTERM) is not lost', () => {
+  const done: Handlers = { export: async () => ({ rows: 3 }), notify: async () => ({}) };
+
+  it(`however often it is stopped cleanly (more than ${MAX_RESTARTS} times), the next drive runs it again and the run completes`, async () => {
+    const { engine: e } = engine();
+    const calls: string[] = [];
+    const runId = await e.start(slow, {});
+    const stops = MAX_RESTARTS + 2;
+    for (let i = 0; i < stops; i++) await stopWhileRunning(e, runId, calls, true);
+    const view = await e.drive(runId, { handlers: done, maxTimerWaitMs: 0 });
+    expect(view.status).toBe('COMPLETED');
+    expect(view.tasks.export).toMatchObject({ status: 'COMPLETED', attempts: 1, output: { rows: 3 } });
+    expect(new Set(calls)).toEqual(new Set([`${runId}/export/1`]));
+    const events = await e.events(runId);
+    // Each stop gave back the run it stopped (0, 1, ...); each drive after took it up as the next restart.
+    expect(events.flatMap((ev) => (ev.type === 'task.released' ? [ev.data.restart] : []))).toEqual(
+      Array.from({ length: stops }, (_, i) => i),
+    );
+    expect(events.flatMap((ev) => (ev.type === 'task.restarted' ? [ev.data.restart] : []))).toEqual(
+      Array.from({ length: stops }, (_, i) => i + 1),
+    );
+    expect(events.some((ev) => ev.type === 'task.failed')).toBe(false);
+    await expectReplayMatches(e, view);
+  });
+
+  it(`the losses between clean stops still count: the ${MAX_RESTARTS + 1}th crash fails the attempt (LF_ATTEMPT_LOST)`, async () => {
+    const { engine: e } = engine();
+    const calls: string[] = [];
+    const runId = await e.start(slow, {});
+    // clean, crash, clean, then three crashes: four losses, however the clean stops fall between them.
+    for (const clean of [true, false, true, false, false, false]) await stopWhileRunning(e, runId, calls, clean);
+    const view = await e.drive(runId, { handlers: done, maxTimerWaitMs: 0 });
+    expect(view.status).toBe('FAILED');
+    expect(view.tasks.export!.error).toMatchObject({
+      code: 'LF_ATTEMPT_LOST',
+      message: expect.stringContaining(`attempt 1 was lost ${MAX_RESTARTS + 1} times (its process stopped)`),
+    });
+    await expectReplayMatches(e, view);
+  });
+
+  it('a MAP item given back is run again without counting a loss, its completed siblings not again', async () => {
+    const mapped = def(`
+workflow:
+  id: fanned
+  name: Fanned
+  version: 1
+  input:
+    optional:
+      - items: [1, 2, 3]
+  tasks:
+    - id: fan
+      type: MAP
+      items: "\${workflow.input.items}"
+      handler: item
+      input: { n: "\${item}" }
+      max_concurrency: 2
+`);
+    const { engine: e } = engine();
+    const calls: string[] = [];
+    const runId = await e.start(mapped, {});
+    // Item 0 completes at once; items 1 and 2 hang until stopped (one call each a drive).
+    const first: Handlers = {
+      item: async (input, ctx) => {
+        if ((input as { n: number }).n === 1) return { ok: 1 };
+        calls.push(ctx.idempotencyKey);
+        return new Promise(() => {});
+      },
+    };
+    const stops = MAX_RESTARTS + 1;
+    for (let i = 0; i < stops; i++) {
+      const stop = new AbortController();
+      const before = calls.length;
+      const driving = e.drive(runId, {
+        handlers: first,
+        maxTimerWaitMs: 0,
+        signal: stop.signal,
+        releaseOnStop: true,
+      });
+      await waitFor('items 1 and 2 to be running', () => calls.length >= before + 2);
+      stop.abort();
+      await driving;
+    }
+    const view = await e.drive(runId, { handlers: { item: async () => ({ ok: 1 }) }, maxTimerWaitMs: 0 });
+    expect(view.status).toBe('COMPLETED');
+    expect(new Set(calls)).toEqual(new Set([`${runId}/fan[1]/1`, `${runId}/fan[2]/1`]));
+    const events = await e.events(runId);
+    expect(events.filter((ev) => ev.type === 'task.released')).toHaveLength(2 * stops);
+    expect(events.some((ev) => ev.type === 'task.failed')).toBe(false);
+    await expectReplayMatches(e, view);
+  });
+});

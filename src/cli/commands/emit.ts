@@ -129,6 +129,7 @@ export async function emitCmd(
       gates,
       ...runners,
       signal: sigint.signal,
+      releaseOnStop: true,
       ...(maxTimerWaitMs !== undefined ? { maxTimerWaitMs } : {}),
       ...keepLeaseFor(notifier),
       onCommit,

@@ -132,7 +132,13 @@ async function driveFork(
     quiet,
     g,
     async (signal) => {
-      const view = await engine.drive(runId, { handlers, ...driveFlags(opts), signal, ...keepLeaseFor(notifier) });
+      const view = await engine.drive(runId, {
+        handlers,
+        ...driveFlags(opts),
+        signal,
+        releaseOnStop: true,
+        ...keepLeaseFor(notifier),
+      });
       status = view.status;
       return view;
     },

@@ -57,6 +57,7 @@ export async function retryCmd(
         handlers,
         ...flags,
         signal,
+        releaseOnStop: true,
         ...keepLeaseFor(notifier),
         onStarted: (newRunId) => say(`run ${newRunId} started: retry of run ${runId}`),
       }),

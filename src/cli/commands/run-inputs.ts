@@ -233,7 +233,13 @@ async function driveOn(
       { out: say, err: io.err },
       g,
       async (signal) => {
-        const view = await engine.drive(loaded, { handlers, ...driveFlags({}), signal, ...keepLeaseFor(notifier) });
+        const view = await engine.drive(loaded, {
+          handlers,
+          ...driveFlags({}),
+          signal,
+          releaseOnStop: true,
+          ...keepLeaseFor(notifier),
+        });
         after = view.status;
         return view;
       },

@@ -84,6 +84,7 @@ export async function runCmd(
         source: { file: loaded.file, ...(path ? { handlers: path } : {}), ...startedBy(acting) },
         ...flags,
         signal,
+        releaseOnStop: true, // Ctrl-C gives the attempts back: `resume` continues them, no loss counted
         ...keepLeaseFor(notifier),
         ...idOpts,
         ...(priority !== undefined ? { priority } : {}),
@@ -175,7 +176,8 @@ export async function resumeCmd(
     return await drive(
       io,
       g,
-      (signal) => engine.drive(run.loaded, { handlers, ...flags, signal, ...keepLeaseFor(notifier) }),
+      (signal) =>
+        engine.drive(run.loaded, { handlers, ...flags, signal, releaseOnStop: true, ...keepLeaseFor(notifier) }),
       opts,
       notifier,
       notices,

@@ -62,6 +62,8 @@ function summary(e: EventEnvelope): string {
       return `${instanceKey(e.data)} attempt ${e.data.attempt}: ${e.data.error.message}${reportedBy(e.data)}`;
     case 'task.restarted':
       return `${instanceKey(e.data)} attempt ${e.data.attempt} runs again (restart ${e.data.restart}): ${e.data.reason === 'resumed' ? 'it was in flight when the process running it stopped' : `${e.data.lost ?? 'its worker'} stopped answering`}${reportedBy(e.data)}`;
+    case 'task.released':
+      return `${instanceKey(e.data)} attempt ${e.data.attempt} given back: the process running it was stopped cleanly (Ctrl-C, SIGTERM); it runs again on resume, not counted as lost`;
     case 'timer.fired':
       return isRunTimer(e.data)
         ? 'run timeout reached'

@@ -108,6 +108,8 @@ export function summarize(e: PageEvent): string {
       return `${String(d.task)}${inst} failed: ${(d.error as { message?: string } | undefined)?.message ?? ''}${who}`;
     case 'task.restarted':
       return `${String(d.task)}${inst} attempt ${String(d.attempt)} restarted`;
+    case 'task.released':
+      return `${String(d.task)}${inst} attempt ${String(d.attempt)} given back (its process was stopped)`;
     case 'timer.fired':
       return d.timer === 'run_timeout'
         ? 'run timeout reached'
