@@ -14,7 +14,7 @@ import type { QueuedIterator } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { KvWatchInclude, Kvm, isArchiveMarkerMsg, jetstream, jetstreamManager } from '../store/index.js';
-import { CorruptRunError, errorMessage } from '../errors/index.js';
+import { CorruptRunError, errorMessage, permissionDenied } from '../errors/index.js';
 import type { CorruptRun, JetStreamEventStore } from '../store/index.js';
 import {
   decodeValue,
@@ -247,8 +247,28 @@ export class JetStreamRunIndex extends HeldRunIndex {
     for (const r of changed) for (const l of this.listeners) l(r);
   }
 
-  /** Every run's record: from the bucket, and from the log for what the bucket does not have yet. */
+  /**
+   * Every run's record: from the bucket, and from the log for what the bucket does not have yet. A person's user may
+   * read neither the bucket nor the projection's consumer (users/nats-conf-grants.ts): every record from the log then,
+   * which the store reads by message gets for such a user (store/jetstream/gets-only.ts).
+   */
   private async load(): Promise<{ records: Map<string, RunRecord>; corrupt: CorruptRun[] }> {
+    try {
+      return await this.loadIndexed();
+    } catch (err) {
+      if (permissionDenied(err) === null) throw err;
+    }
+    const records = new Map<string, RunRecord>();
+    const corrupt: CorruptRun[] = [];
+    for await (const run of this.store.readAll({ onCorrupt: (c) => corrupt.push(c) })) {
+      const events = await this.folded(run.runId, run.events);
+      records.set(run.runId, await this.loaded(() => recordOf(events)));
+    }
+    this.lastLoad = { fromIndex: 0, fromLog: records.size, fresh: false };
+    return { records, corrupt };
+  }
+
+  private async loadIndexed(): Promise<{ records: Map<string, RunRecord>; corrupt: CorruptRun[] }> {
     const sealer = await this.sealerReady();
     const nc = await this.store.connection();
     const js = jetstream(nc);

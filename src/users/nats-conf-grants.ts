@@ -33,6 +33,12 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
     // Archive, restore, blob gc, keys rotate and archive list for every person, as starts: the engine judges the level
     // (L1; the list L2) and refuses the others in the embedded store's words (LF_AUTHORITY_REFUSED naming both levels).
     `lf.upkeep.${u}`,
+    // Reading the log as `status`, `history`, `wait`, `list` and `stats` do (docs/users.md): its messages by get, and
+    // the two read-only looks a reader makes first, the account's JetStream (which the client asks before any other
+    // request) and the log stream's info (its subjects are the runs `list` reads). No consumer: one lets its maker have
+    // the server publish the log anywhere and fills the account's consumers; a person's reads walk by gets instead.
+    `${js.api}.INFO`,
+    `${js.api}.STREAM.INFO.LF_EVENTS`,
     `${js.api}.STREAM.MSG.GET.LF_EVENTS`,
   ];
   const subscribe = [

@@ -60,6 +60,28 @@ describe('users nats-conf: start and deploy requests by level', () => {
   });
 });
 
+describe('users nats-conf: reading the log (docs/users.md: L0–L2 read it, a Worker does not)', () => {
+  /** A user's publish lines. */
+  const publishes = (name: string): string[] => JSON.parse(/publish: (\[[^\]]*\])/.exec(block(name))![1]!) as string[];
+  const READS = ['$JS.API.INFO', '$JS.API.STREAM.INFO.LF_EVENTS', '$JS.API.STREAM.MSG.GET.LF_EVENTS'];
+
+  it("gives every person the log's message gets and the two read-only looks before them; no consumer, no LF_PROGRESS", () => {
+    for (const name of ['alice', 'bob', 'ops-east']) {
+      const lines = publishes(name);
+      expect(lines, name).toEqual(expect.arrayContaining(READS));
+      // Nothing else of the JetStream API: no consumer (it could deliver the log anywhere), no stream change, no bucket.
+      expect(
+        lines.filter((s) => s.startsWith('$JS.') || s.startsWith('$KV.') || s.startsWith('$O.')),
+        name,
+      ).toEqual(READS);
+    }
+  });
+
+  it('gives a Worker none of the log', () => {
+    expect(block('scanner')).not.toContain('LF_EVENTS');
+  });
+});
+
 describe("users nats-conf: a station's link (docs/nats.md#stations)", () => {
   const at = (name: string, level: Level, stations: string[], queues?: string[]): [string, UserRecord] => [
     name,

@@ -124,6 +124,32 @@ const rows: Row[] = [
     body: '{"seq":1}',
     may: ['engine', 'alice'],
   },
+  // What a person's reads ask besides (status, history, list, wait, stats: docs/nats.md), all read-only; never a consumer.
+  { what: "look at the account's JetStream", pub: '$JS.API.INFO', may: ['engine', 'worker', 'vault', 'alice'] },
+  {
+    what: "look at the log's info (its subjects are the runs)",
+    pub: '$JS.API.STREAM.INFO.LF_EVENTS',
+    may: ['engine', 'alice'],
+  },
+  {
+    what: 'make a consumer on the log delivering it to an approval subject',
+    pub: '$JS.API.CONSUMER.CREATE.LF_EVENTS',
+    body: '{"stream_name":"LF_EVENTS","config":{"deliver_subject":"lf.approvals.r.t.alice","ack_policy":"none","mem_storage":true,"inactive_threshold":1000000000}}',
+    may: ['engine'],
+  },
+  { what: 'read the live progress', pub: '$JS.API.STREAM.MSG.GET.KV_LF_PROGRESS', body: '{"seq":1}', may: ['engine'] },
+  {
+    what: 'change the log stream',
+    pub: '$JS.API.STREAM.UPDATE.LF_EVENTS',
+    body: '{"name":"OTHER","subjects":["lf.events.>"]}',
+    may: ['engine'],
+  },
+  {
+    what: "delete a message of a run's log",
+    pub: '$JS.API.STREAM.MSG.DELETE.LF_EVENTS',
+    body: '{"seq":999999999}',
+    may: ['engine'],
+  },
   {
     what: "read the default queue's part of the attempt ledger by key",
     pub: '$JS.API.DIRECT.GET.KV_LF_ATTEMPTS.$KV.LF_ATTEMPTS.default.r.t.1.d',

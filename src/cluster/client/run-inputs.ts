@@ -36,14 +36,20 @@ export function senderFor(url: string, as: string | undefined, fallback: string)
   return { name: as ?? fallback, proven: false };
 }
 
-/** The run's last sequence, or null when this connection may not read the log (a people user). */
+/**
+ * The run's last sequence, or null when this connection's user may not write the log: a person's, whose inputs the
+ * engines judge and record (and whose user reads the log by gets, users/nats-conf-grants.ts, but takes no queued input
+ * nor records one), or a worker's, which may not read it either.
+ */
 export async function lastSeqIfReadable(client: ClusterClient, runId: string): Promise<number | null> {
+  let seq: number;
   try {
-    return await client.store.lastSeq(runId);
+    seq = await client.store.lastSeq(runId);
   } catch (err) {
     if (permissionDenied(err) !== null) return null;
     throw err;
   }
+  return (await client.mayWriteLog()) ? seq : null;
 }
 
 const CONSUMER = {

@@ -48,6 +48,13 @@ export class JetStreamLink {
   /** Requests in flight, told when the connection comes back (their answer may never come). */
   private readonly reconnectWaiters = new Set<() => void>();
   private closed = false;
+  /**
+   * This connection's user was refused a consumer on the log: a person's, whose nats.conf grants only message gets and
+   * the stream's info (users/nats-conf-grants.ts), so that they cannot make the server publish anywhere or fill the
+   * account's consumers. Reads then walk the log by message gets (run-messages.ts, read-all.ts, follow.ts) and do not
+   * ask for a consumer again, which the server would refuse and log each time.
+   */
+  getsOnly = false;
 
   constructor(private readonly o: ResolvedOptions) {}
 

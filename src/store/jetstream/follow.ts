@@ -5,9 +5,13 @@ import type { OnEvents, Subscription } from '../port.js';
 import { assertRunId, deliver } from '../common.js';
 import { anyRunSubject, decodeNextCommit, describe, isArchiveMarker } from './codec.js';
 import type { JetStreamLink } from './connection.js';
+import { getMessage } from './run-messages.js';
+import { permissionDenied } from '../../errors/index.js';
 import type { ResolvedOptions } from './options.js';
 
 const FOLLOW_EXPIRES_MS = 5000;
+/** How often a follower that may make no consumer (a person's) asks for what was appended since. */
+const POLL_MS = 500;
 
 /**
  * Stops `messages` when its consumer is lost: two missed heartbeats (its node is gone, say), or the server saying it is
@@ -41,7 +45,8 @@ export interface FollowContext {
 /**
  * An ordered consumer on the run's subject (on `<prefix>.*.<runId>` while the run is unknown). Starts after the cached
  * end when `afterSeq` is there, else at the subject's start, skipping events up to `afterSeq`. Errors have no channel
- * in follow(): they are emitted as warnings.
+ * in follow(): they are emitted as warnings. A user that may make no consumer (a person's: connection.ts, getsOnly)
+ * asks for the run's next messages by gets every POLL_MS instead.
  */
 export function followRun(store: FollowContext, runId: string, afterSeq: number, onEvents: OnEvents): Subscription {
   assertRunId(runId);
@@ -72,6 +77,28 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
   let subject: string | undefined;
   /** The event seq the run's history ended at in the last commit seen (null: none seen yet). */
   let chainEnd: number | null = null;
+  const take = (m: { seq: number; subject: string; data: Uint8Array }) => {
+    if (closed) return;
+    nextStreamSeq = m.seq + 1;
+    subject = m.subject;
+    if (isArchiveMarker(m.data)) return; // the run moving to the archive (compare-purge.ts): not an event
+    try {
+      const commit = decodeNextCommit(
+        m.data,
+        runId,
+        { stream: store.o.stream, seq: m.seq, subject: m.subject },
+        chainEnd,
+      );
+      if (!commit) return; // lost a race to an earlier commit (codec.ts)
+      chainEnd = commit.events[commit.events.length - 1]!.seq;
+      const events = commit.events.filter((e) => e.seq > delivered);
+      if (events.length === 0) return;
+      delivered = events[events.length - 1]!.seq;
+      deliver(onEvents, events, runId);
+    } catch (err) {
+      warn(err);
+    }
+  };
   void (async () => {
     // Runs until closed: a consumer that stops (server restarted mid-set-up, stream
     // briefly missing) is recreated from where delivery got to.
@@ -85,6 +112,18 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
           if (after) chainEnd = pos.lastEventSeq;
         }
         subject ??= pos?.subject;
+        if (store.link.getsOnly) {
+          // A user that may make no consumer (a person's: connection.ts): what was appended since, by gets, every POLL_MS.
+          for (;;) {
+            const query = { next_by_subj: subject ?? anyRunSubject(store.o.subjectPrefix, runId), seq: nextStreamSeq };
+            const m = closed ? null : await getMessage(store.link, store.o, c, query, store.link.deadline());
+            if (!m) break;
+            take(m);
+          }
+          pause = 50; // a failure after a good poll is tried again soon
+          if (!closed) await sleep(POLL_MS);
+          continue;
+        }
         // (Not DeliverPolicy.All: nats.js's ordered consumer always sends opt_start_seq, which the server refuses with All.)
         const opts = {
           filter_subjects: subject ?? anyRunSubject(store.o.subjectPrefix, runId),
@@ -100,34 +139,17 @@ export function followRun(store: FollowContext, runId: string, afterSeq: number,
           // with a node (an ordered consumer has one replica) after two missed heartbeats and makes a new
           // one, its retries spaced by the same expiry. With 30 s a follower stalled for up to a minute.
           expires: FOLLOW_EXPIRES_MS,
-          callback: (m) => {
-            if (closed) return;
-            nextStreamSeq = m.seq + 1;
-            subject = m.subject;
-            if (isArchiveMarker(m.data)) return; // the run moving to the archive (compare-purge.ts): not an event
-            try {
-              const commit = decodeNextCommit(
-                m.data,
-                runId,
-                { stream: store.o.stream, seq: m.seq, subject: m.subject },
-                chainEnd,
-              );
-              if (!commit) return; // lost a race to an earlier commit (codec.ts)
-              chainEnd = commit.events[commit.events.length - 1]!.seq;
-              const events = commit.events.filter((e) => e.seq > delivered);
-              if (events.length === 0) return;
-              delivered = events[events.length - 1]!.seq;
-              deliver(onEvents, events, runId);
-            } catch (err) {
-              warn(err);
-            }
-          },
+          callback: take,
         });
         if (closed) return void messages.close().catch(() => undefined);
         pause = 50;
         void stopWhenLost(messages);
         await messages.closed();
       } catch (err) {
+        if (permissionDenied(err) !== null && !store.link.getsOnly) {
+          store.link.getsOnly = true; // polled by gets from now on, at once
+          continue;
+        }
         warn(err);
       }
       if (!closed) await sleep(pause);

@@ -1,24 +1,28 @@
 /** readAll() on JetStream: every run's events, whole, in one pass over the stream. */
 import { DeliverPolicy } from './nats-lib.js';
 import type { EventEnvelope } from '../../events/index.js';
-import { StoreError } from '../../errors/index.js';
+import { StoreError, permissionDenied } from '../../errors/index.js';
 import type { CorruptRunHandler, RunEvents } from '../port.js';
 import { reportCorrupt } from '../common.js';
 import { decodeNextCommit, isArchiveMarker, isSubjectToken, parseRunSubject, toStoreError } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
 import { scanMessages } from './scan.js';
+import { readEachRun, runIdsOnStream } from './gets-only.js';
 
 /**
  * One pass over the stream instead of a consumer per run. First the last message of each run's subject (a
  * last-per-subject consumer, headers only): where each run ends as of now. Then every message in stream order, each
  * run's commits gathered until its last one passes, when the run is handed out and forgotten, so memory holds only runs
- * still being read. Messages appended after the first pass are left out (a run is read as it was then).
+ * still being read. Messages appended after the first pass are left out (a run is read as it was then). A user that may
+ * make no consumer (a person's: connection.ts, getsOnly) reads run by run instead (gets-only.ts).
  */
 export async function* readAllRuns(
   link: JetStreamLink,
   o: ResolvedOptions,
-  filter: { workflowId?: string } & CorruptRunHandler = {},
+  filter: { workflowId?: string } & CorruptRunHandler,
+  /** One run read as the store reads it: what a user that may make no consumer reads each run with (gets-only.ts). */
+  read: (runId: string) => Promise<EventEnvelope[]>,
 ): AsyncIterable<RunEvents> {
   const { workflowId } = filter;
   if (workflowId !== undefined && !isSubjectToken(workflowId)) return;
@@ -28,14 +32,29 @@ export async function* readAllRuns(
   const ends = new Map<string, number>();
   try {
     c = await link.ready();
-    for await (const m of scanMessages(link, o, c, 'read all runs', {
-      filter_subject,
-      deliver_policy: DeliverPolicy.LastPerSubject,
-      headers_only: true,
-    }))
-      ends.set(m.subject, m.seq);
   } catch (err) {
-    throw toStoreError(err, 'read all runs: find where each run ends', meta);
+    throw toStoreError(err, 'read all runs', meta);
+  }
+  try {
+    if (!link.getsOnly)
+      for await (const m of scanMessages(link, o, c, 'read all runs', {
+        filter_subject,
+        deliver_policy: DeliverPolicy.LastPerSubject,
+        headers_only: true,
+      }))
+        ends.set(m.subject, m.seq);
+  } catch (err) {
+    if (permissionDenied(err) === null) throw toStoreError(err, 'read all runs: find where each run ends', meta);
+    link.getsOnly = true; // a person's user (connection.ts)
+  }
+  if (link.getsOnly) {
+    let ids: string[];
+    try {
+      ids = await runIdsOnStream(link, o, c, filter_subject);
+    } catch (err) {
+      throw toStoreError(err, 'read all runs: list them', meta);
+    }
+    return yield* readEachRun(ids, read, filter);
   }
   if (ends.size === 0) return;
   // `archived`: an archive's marker was read (compare-purge.ts); the run's messages before it are gone, none after is its.

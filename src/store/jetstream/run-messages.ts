@@ -4,6 +4,7 @@
  * (append-races.ts) all read messages this way.
  */
 import { DeliverPolicy, apiPrefix } from './nats-lib.js';
+import { permissionDenied } from '../../errors/index.js';
 import { ERR_NO_MESSAGE_FOUND, apiErrorCode, isArchiveMarker } from './codec.js';
 import type { Conn, JetStreamLink } from './connection.js';
 import type { ResolvedOptions } from './options.js';
@@ -44,6 +45,7 @@ export async function getMessage(
  * walk stopped (a request per commit would be slower); its deliveries are checked to move forward by stream sequence,
  * so a message delivered again (a consumer reset) is skipped, never read as a second commit. An archive's marker
  * (compare-purge.ts) ends them: the run's messages before it are gone to the archive, and none after it is the run's.
+ * A user that may make no consumer (a person's: connection.ts, getsOnly) walks by requests to the end.
  */
 export async function* runMessages(
   link: JetStreamLink,
@@ -65,12 +67,28 @@ export async function* runMessages(
     next = m.seq + 1;
     yield m;
   }
-  for await (const m of scanMessages(link, o, c, `read run ${runId}`, {
-    filter_subject: subject,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: next,
-  })) {
-    if (m.seq < next) continue; // delivered again
+  if (!link.getsOnly) {
+    try {
+      for await (const m of scanMessages(link, o, c, `read run ${runId}`, {
+        filter_subject: subject,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: next,
+      })) {
+        if (m.seq < next) continue; // delivered again
+        if (isArchiveMarker(m.data)) return onMarker?.();
+        next = m.seq + 1;
+        yield m;
+      }
+      return;
+    } catch (err) {
+      if (permissionDenied(err) === null) throw err;
+      link.getsOnly = true; // a person's user (connection.ts): the walk goes on from where it got to
+    }
+  }
+  for (;;) {
+    // Each request its own deadline: a long run is many of them, no one operation.
+    const m = await getMessage(link, o, c, { next_by_subj: subject, seq: next }, link.deadline());
+    if (!m) return;
     if (isArchiveMarker(m.data)) return onMarker?.();
     next = m.seq + 1;
     yield m;

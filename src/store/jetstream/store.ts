@@ -370,7 +370,7 @@ export class JetStreamEventStore implements EventStore {
 
   /** Every run's events, one pass over the stream (read-all.ts). */
   readAll(filter: { workflowId?: string } & CorruptRunHandler = {}): AsyncIterable<RunEvents> {
-    return readAllRuns(this.link, this.o, filter);
+    return readAllRuns(this.link, this.o, filter, (runId) => this.read(runId));
   }
 
   /** A run's events as they are appended (follow.ts). */
