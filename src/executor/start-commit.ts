@@ -40,6 +40,7 @@ import {
   forkPoint,
   forkPlan,
   forkInput,
+  assertForkTarget,
 } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 import { type Admission, admissionOf, checkPriority, decideLimitedStart, readLimits } from '../limits/index.js';
@@ -281,6 +282,8 @@ export async function beginRetry(
     // The run's workflow as it is now (a migrated run's new version), unless the fork names another.
     if (fork.definition) def = fork.definition;
     const point = forkPoint(runId, old.events, fork.at);
+    // Refused before anything is written: a definition that cannot go on from the point.
+    assertForkTarget(runId, old.compiled.definition, def, point);
     input = forkInput(def, first.data.input, fork.input ?? {});
     const outputs = forkPlan(workflowOf(def), old.events, point);
     const by = fork.by ?? opts.by;

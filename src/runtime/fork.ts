@@ -80,6 +80,28 @@ export function forkPoint(runId: string, events: EventEnvelope[], at: string): F
   return { seq: own ? Math.max(1, started - 1) : started, task: at };
 }
 
+/**
+ * Refuses a fork under a definition that cannot go on from the point, before anything is written: another workflow's
+ * (LF_FORK_WORKFLOW_MISMATCH: a fork is the same workflow's run, as a migration's target is), or one without the task
+ * `--at` names (LF_FORK_POINT_UNKNOWN: it would not run again, and what follows it would run under other ids).
+ * `original`: the run's definition as its log has it now.
+ */
+export function assertForkTarget(runId: string, original: Definition, target: Definition, point: ForkPoint): void {
+  if (target.id !== original.id)
+    throw new ForkRefusedError(
+      'LF_FORK_WORKFLOW_MISMATCH',
+      `cannot fork run ${runId} under workflow ${target.id}: the run is of workflow ${original.id}, and a fork goes on under a version of its own workflow; give --definition a definition of ${original.id} (over NATS ${original.id}@<version>), or start a run of ${target.id} instead`,
+      { runId, workflow: original.id, definition: target.id },
+    );
+  const task = point.task;
+  if (task === undefined || target.tasks.some((t) => t.id === task)) return;
+  throw new ForkRefusedError(
+    'LF_FORK_POINT_UNKNOWN',
+    `cannot fork run ${runId} at ${task} under ${target.id} v${target.version}: that version has no task ${task}; fork at a task it has (${target.tasks.map((t) => t.id).join(', ')}), or at an event's sequence number (\`ledgerflow history ${runId}\` numbers them)`,
+    { runId, at: task, version: target.version },
+  );
+}
+
 /** The outputs a fork at `point` reuses, by task id: what a retry of the original, stopped there, would reuse. */
 export function forkPlan(target: CompiledWorkflow, events: EventEnvelope[], point: ForkPoint): Record<string, unknown> {
   let at: RunSnapshot | null = null;
