@@ -89,7 +89,10 @@ export async function beginRun(
     def.inlineLimit,
   );
   if (opts.handlers) {
-    const missing = missingHandlers(def.tasks, opts.handlers, opts.agentQueues);
+    // A retry's or fork's reused tasks call no handler: the module needs those of the tasks it will run.
+    const reused = reuseOf(opts.source)?.outputs ?? {};
+    const toRun = def.tasks.filter((t) => !Object.hasOwn(reused, t.id));
+    const missing = missingHandlers(toRun, opts.handlers, opts.agentQueues);
     if (missing.length > 0) {
       throw new HandlerError(
         'LF_HANDLER_NOT_FOUND',
@@ -264,7 +267,7 @@ export async function beginRetry(
   starter: Starter,
   load: (runId: string) => Promise<LoadedRunLog>,
   runId: string,
-  opts: RetryOptions & { handlers?: Handlers },
+  opts: RetryOptions,
   withStarts: boolean,
 ): Promise<Begun> {
   const old = await load(runId);
@@ -310,6 +313,7 @@ export async function beginRetry(
       ...(fork?.inputFromStrings ? { inputFromStrings: true } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
+      ...(opts.agentQueues ? { agentQueues: opts.agentQueues } : {}),
     },
     withStarts,
   );
