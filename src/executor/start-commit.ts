@@ -18,7 +18,7 @@ import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
-import { externalizeFields } from './payloads.js';
+import { evaluateLoaded, externalizeFields } from './payloads.js';
 import {
   applyEvent,
   startedOf,
@@ -285,10 +285,15 @@ export async function beginRetry(
     // The run's workflow as it is now (a migrated run's new version), unless the fork names another.
     if (fork.definition) def = fork.definition;
     const point = forkPoint(runId, old.events, fork.at);
-    // Refused before anything is written: a definition that cannot go on from the point.
+    // Refused before anything is written: a definition that cannot go on from the point, an input it does not take.
     assertForkTarget(runId, old.compiled.definition, def, point);
     input = forkInput(def, first.data.input, fork.input ?? {});
-    const outputs = forkPlan(workflowOf(def), old.events, point);
+    const checked = prepareInput(def, input, { fromStrings: fork.inputFromStrings ?? false });
+    // What the fork reuses is what its start reaches as the original did, with this input (runtime/fork-reuse.ts); a
+    // DECISION that reads a large output loads it, as the start's own fold will.
+    const outputs = await evaluateLoaded(starter.store.blobs?.(), () =>
+      forkPlan(workflowOf(def), old.events, point, { input: checked, ...(opts.runId ? { runId: opts.runId } : {}) }),
+    );
     const by = fork.by ?? opts.by;
     source = {
       ...where,

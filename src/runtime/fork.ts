@@ -3,15 +3,18 @@
  * from there. Pure: the point, the outputs the new run reuses and its input are worked out once, when the fork starts,
  * and recorded in the new run's run.started (`source.forked`, the changed input in `input`), so replay never reads the
  * original. The reuse is retry's (retry.ts): the original folded up to the point stands for the settled run a retry
- * starts from, so a task is reused when it had completed by then and everything upstream of it ends the same.
+ * starts from, so a task is reused when it had completed by then and everything upstream of it ends the same: with the
+ * fork's own input and definition, which the fork's start is folded with to tell (fork-reuse.ts).
  */
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import { ForkRefusedError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { applyEvent, foldStartOf, startFold, type RunSnapshot } from './fold.js';
+import { reusedAtStart } from './fork-reuse.js';
 import { compiledForRun, startedOf, workflowAfter } from './migration.js';
 import { retryPlan } from './retry.js';
+import { NEW_RUN_STATE_HASH_VERSION } from './state-hash.js';
 
 /** Where a fork branches off: after event `seq` of the original; `task`: the task `--at` named (it runs again). */
 export interface ForkPoint {
@@ -102,14 +105,39 @@ export function assertForkTarget(runId: string, original: Definition, target: De
   );
 }
 
-/** The outputs a fork at `point` reuses, by task id: what a retry of the original, stopped there, would reuse. */
-export function forkPlan(target: CompiledWorkflow, events: EventEnvelope[], point: ForkPoint): Record<string, unknown> {
+/** The original's state right after the point, and that event's time. */
+function stateAt(events: EventEnvelope[], point: ForkPoint): { at: RunSnapshot; time: string } {
   let at: RunSnapshot | null = null;
   foldEach(events, (seq, snapshot) => {
     at = snapshot;
     return seq >= point.seq;
   });
-  return retryPlan(target, at!);
+  return { at: at!, time: events.find((e) => e.seq >= point.seq)?.time ?? events[0]!.time };
+}
+
+/**
+ * The outputs a fork at `point` reuses, by task id: what a retry of the original, stopped there, would reuse, less what
+ * the fork's own start does not reach as it did (fork-reuse.ts: a DECISION deciding otherwise with the changed input).
+ * `start`: the fork's checked input (default: the original's, as far as `target` declares it), and the new run's id and
+ * time where known (a template may read them; default: the original's id, the point's time).
+ */
+export function forkPlan(
+  target: CompiledWorkflow,
+  events: EventEnvelope[],
+  point: ForkPoint,
+  start: { input?: Record<string, unknown>; runId?: string; time?: string } = {},
+): Record<string, unknown> {
+  const { at, time } = stateAt(events, point);
+  const candidates = retryPlan(target, at);
+  if (Object.keys(candidates).length === 0) return candidates;
+  const from = startedOf(events[0]);
+  return reusedAtStart(target, at, candidates, {
+    runId: start.runId ?? from.runId,
+    time: start.time ?? time,
+    input: start.input ?? forkInput(target.definition, from.data.input, {}),
+    retryOf: { runId: from.runId, forked: true },
+    stateHashVersion: NEW_RUN_STATE_HASH_VERSION,
+  });
 }
 
 /**
