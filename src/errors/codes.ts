@@ -183,6 +183,7 @@ export const ERROR_CODES = {
   LF_RESERVED_NAME: 'usage',
   LF_RETRY_DELAY_TOO_LONG: 'usage',
   LF_FORK_POINT_UNKNOWN: 'usage',
+  LF_FORK_WORKFLOW_MISMATCH: 'usage',
   LF_SCHEDULE_INVALID: 'usage',
   LF_SCHEDULE_TIMEZONE: 'usage',
   LF_SCHEMA: 'usage',

@@ -75,11 +75,12 @@ export class RetryRefusedError extends LedgerflowError {
 
 /**
  * A fork whose point (`--at`) is not in the run: LF_FORK_POINT_UNKNOWN for a sequence past its log or a task its
- * definition does not have, LF_FORK_POINT_NOT_REACHED for a task the run never started. Nothing is started.
+ * definition (or the one it is forked under) does not have, LF_FORK_POINT_NOT_REACHED for a task the run never
+ * started; LF_FORK_WORKFLOW_MISMATCH for a fork under another workflow's definition. Nothing is started.
  */
 export class ForkRefusedError extends LedgerflowError {
   constructor(
-    code: 'LF_FORK_POINT_UNKNOWN' | 'LF_FORK_POINT_NOT_REACHED',
+    code: 'LF_FORK_POINT_UNKNOWN' | 'LF_FORK_POINT_NOT_REACHED' | 'LF_FORK_WORKFLOW_MISMATCH',
     message: string,
     meta: Record<string, JsonSafe | undefined>,
   ) {

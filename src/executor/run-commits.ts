@@ -121,7 +121,7 @@ export class RunCommits {
   }
 
   /** The start of a retry from failed, as Engine.retry (local/engine.ts) documents it; `withStarts` as in `begin`. */
-  beginRetry(runId: string, opts: RetryOptions & { handlers?: Handlers }, withStarts: boolean): Promise<Begun> {
+  beginRetry(runId: string, opts: RetryOptions, withStarts: boolean): Promise<Begun> {
     return beginRetry(this.starter, (id) => this.load(id), runId, opts, withStarts);
   }
 

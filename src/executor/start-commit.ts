@@ -18,7 +18,7 @@ import type { EventStore, RunLease } from '../store/index.js';
 import type { Clock } from './clock.js';
 import { newRunId, randomHex } from './ids.js';
 import { appendCommit } from './run-log.js';
-import { externalizeFields } from './payloads.js';
+import { evaluateLoaded, externalizeFields } from './payloads.js';
 import {
   applyEvent,
   startedOf,
@@ -40,6 +40,7 @@ import {
   forkPoint,
   forkPlan,
   forkInput,
+  assertForkTarget,
 } from '../runtime/index.js';
 import type { Loaded, LoadedRunLog, RetryOptions, StartOptions } from './start-options.js';
 import { type Admission, admissionOf, checkPriority, decideLimitedStart, readLimits } from '../limits/index.js';
@@ -88,7 +89,10 @@ export async function beginRun(
     def.inlineLimit,
   );
   if (opts.handlers) {
-    const missing = missingHandlers(def.tasks, opts.handlers, opts.agentQueues);
+    // A retry's or fork's reused tasks call no handler: the module needs those of the tasks it will run.
+    const reused = reuseOf(opts.source)?.outputs ?? {};
+    const toRun = def.tasks.filter((t) => !Object.hasOwn(reused, t.id));
+    const missing = missingHandlers(toRun, opts.handlers, opts.agentQueues);
     if (missing.length > 0) {
       throw new HandlerError(
         'LF_HANDLER_NOT_FOUND',
@@ -263,7 +267,7 @@ export async function beginRetry(
   starter: Starter,
   load: (runId: string) => Promise<LoadedRunLog>,
   runId: string,
-  opts: RetryOptions & { handlers?: Handlers },
+  opts: RetryOptions,
   withStarts: boolean,
 ): Promise<Begun> {
   const old = await load(runId);
@@ -281,8 +285,15 @@ export async function beginRetry(
     // The run's workflow as it is now (a migrated run's new version), unless the fork names another.
     if (fork.definition) def = fork.definition;
     const point = forkPoint(runId, old.events, fork.at);
+    // Refused before anything is written: a definition that cannot go on from the point, an input it does not take.
+    assertForkTarget(runId, old.compiled.definition, def, point);
     input = forkInput(def, first.data.input, fork.input ?? {});
-    const outputs = forkPlan(workflowOf(def), old.events, point);
+    const checked = prepareInput(def, input, { fromStrings: fork.inputFromStrings ?? false });
+    // What the fork reuses is what its start reaches as the original did, with this input (runtime/fork-reuse.ts); a
+    // DECISION that reads a large output loads it, as the start's own fold will.
+    const outputs = await evaluateLoaded(starter.store.blobs?.(), () =>
+      forkPlan(workflowOf(def), old.events, point, { input: checked, ...(opts.runId ? { runId: opts.runId } : {}) }),
+    );
     const by = fork.by ?? opts.by;
     source = {
       ...where,
@@ -307,6 +318,7 @@ export async function beginRetry(
       ...(fork?.inputFromStrings ? { inputFromStrings: true } : {}),
       ...(opts.runId ? { runId: opts.runId } : {}),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
+      ...(opts.agentQueues ? { agentQueues: opts.agentQueues } : {}),
     },
     withStarts,
   );

@@ -5,7 +5,7 @@
 import type { CompiledWorkflow } from '../compiler/index.js';
 import type { Definition } from '../definition/index.js';
 import type { EventEnvelope, RunSource } from '../events/index.js';
-import type { RunSnapshot } from '../runtime/index.js';
+import type { Handlers, RunSnapshot } from '../runtime/index.js';
 
 export interface StartOptions {
   /** Inputs given as strings (CLI flags) are converted to their declared types. */
@@ -29,6 +29,13 @@ export interface RetryOptions {
   by?: string;
   /** A fork instead of a retry: from any run, at a point, with inputs changed (runtime/fork.ts). */
   fork?: ForkOptions;
+  /**
+   * The handlers the caller will drive the new run with: one lacking a handler for a task it will run (not reused) is
+   * refused before anything is written (LF_HANDLER_NOT_FOUND). Absent: not checked (a serve or the engines drive it).
+   */
+  handlers?: Handlers;
+  /** The queues file agents serve (executor/agent-queues.ts): their tasks need no handler here. */
+  agentQueues?: ReadonlySet<string>;
 }
 
 /** A fork of a run (docs/runs.md#forking-a-run): where it branches off, and what it changes. */

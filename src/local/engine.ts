@@ -130,10 +130,12 @@ export class Engine {
   /**
    * Fork: records the start of a new run whose history is run `runId`'s up to `fork.at`, with `fork.input` changed and
    * what had completed by then reused (runtime/fork.ts); any run, settled or not, is left untouched. As `retry`:
-   * nothing runs yet (`runRetry` with the same options drives it). Returns the new run's id.
+   * nothing runs yet (`runRetry` with the same options drives it). Returns the new run's id. `handlers` lacking a task
+   * it will run: refused before anything is written, as `run` refuses (after, it would stay RUNNING, undriven).
    */
-  fork(runId: string, opts: RetryOptions & Required<Pick<RetryOptions, 'fork'>>): Promise<string> {
-    return this.retry(runId, opts);
+  async fork(runId: string, opts: RetryOptions & Required<Pick<RetryOptions, 'fork'>>): Promise<string> {
+    // Tasks on a queue file agents serve need no handler here (executor/agent-queues.ts), as for `start`.
+    return this.retry(runId, opts.handlers ? { ...opts, agentQueues: await readAgentQueues(this.store) } : opts);
   }
 
   /** `retry`, then drives the new run here as `run` does; `onStarted` is told its id once its start is durable. */

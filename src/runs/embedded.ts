@@ -86,6 +86,7 @@ export function embeddedRuns(opts: EmbeddedRunsOptions): StartingRuns {
       const newRunId = await engine.fork(runId, {
         ...(as.actor ? { by: as.name ?? opts.fallback } : {}),
         ...(req.runId !== undefined ? { runId: req.runId } : {}),
+        ...(req.handlers ? { handlers: req.handlers } : {}),
         fork: {
           at: req.at,
           by: as.name ?? opts.fallback,

@@ -10,7 +10,7 @@ import type { Definition, IdReusePolicy } from '../definition/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import type { InputOutcome, PayloadGcReport, RunInput, StartedUnderId } from '../executor/index.js';
 import type { RunIndexOptions, RunPage, RunQuery, RunRecord } from '../query/index.js';
-import type { RunView } from '../runtime/index.js';
+import type { Handlers, RunView } from '../runtime/index.js';
 import type { ArchivedRun } from '../store/index.js';
 import type { ArchiveSelection } from './archival.js';
 
@@ -63,6 +63,11 @@ export interface ForkRequest {
   runId?: string;
   /** Also cancel the original, as a person's cancel, once the fork is recorded. */
   reset?: boolean;
+  /**
+   * Embedded: the handlers the caller will drive the fork with, checked before anything is written (a task the fork
+   * will run that they lack: LF_HANDLER_NOT_FOUND). Over NATS the workers run the tasks: not taken.
+   */
+  handlers?: Handlers;
 }
 
 /**

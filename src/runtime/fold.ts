@@ -140,7 +140,7 @@ export function toMachineEvent(ev: PendingEvent | EventEnvelope, names: TypeName
 }
 
 /** What a fold starts from: run.started's run id, time and input, and the outputs it reuses (`retryOf`: reuseOf). */
-interface FoldStart {
+export interface FoldStart {
   runId: string;
   time: string;
   input: Record<string, unknown>;

@@ -4,7 +4,7 @@
  * executors (src/local, src/cluster) perform what it decides.
  */
 export { retryPlan, assertRetryable, REUSED_TASK_TYPES, RETRYABLE_STATUSES } from './retry.js';
-export { forkPoint, forkPlan, forkInput, type ForkPoint } from './fork.js';
+export { forkPoint, forkPlan, forkInput, assertForkTarget, type ForkPoint } from './fork.js';
 export {
   applyEvent,
   startFold,

@@ -185,21 +185,26 @@ describe('ledgerflow fork (embedded store), from docs/runs.md', () => {
       'CANCELLED',
     );
 
-    // Under the docs' order.yaml instead (no review): ship runs at once after the reused fetch and price.
+    // Under a version 2 of the workflow without review (the docs' order.yaml under its id), forked after price
+    // completed (a task v2 does not have is no point of it): ship runs at once after the reused fetch and price.
+    writeFileSync(
+      join(dir, 'review-v2.yaml'),
+      ORDER_YAML.replace('id: fork-demo', 'id: fork-review').replace('version: 1', 'version: 2'),
+    );
+    const events = JSON.parse((await cli(['--store', store, 'history', out.runId, '--json'])).stdout) as History;
+    const priced = events.find((e) => e.type === 'task.completed' && e.data.task === 'price')!.seq;
     const other = await cli(
-      ['--store', store, 'fork', out.runId, '--at', 'review', '--definition', 'order.yaml', '--json'],
-      {
-        cwd: dir,
-      },
+      ['--store', store, 'fork', out.runId, '--at', String(priced), '--definition', 'review-v2.yaml', '--json'],
+      { cwd: dir },
     );
     expect(other.code, other.stderr).toBe(0);
     expect(calls(dir)).toEqual(['fetch', 'price', 'ship']);
     const history = JSON.parse(
       (await cli(['--store', store, 'history', JSON.parse(other.stdout).runId, '--json'])).stdout,
     ) as History;
-    expect([history[0]!.data.definition.id, history[0]!.data.source.file]).toEqual([
-      'fork-demo',
-      join(dir, 'order.yaml'),
+    expect([history[0]!.data.definition.version, history[0]!.data.source.file]).toEqual([
+      2,
+      join(dir, 'review-v2.yaml'),
     ]);
   }, 60_000);
 

@@ -9,11 +9,12 @@
 import { UsageError } from '../../errors/index.js';
 import { loadDefinitionFile } from '../../files/index.js';
 import type { Definition } from '../../definition/index.js';
-import { latestWorkflow } from '../../runtime/index.js';
+import type { EventEnvelope } from '../../events/index.js';
+import { latestWorkflow, type Handlers } from '../../runtime/index.js';
 import type { Forked, ForkRequest } from '../../runs/index.js';
 import { keepLeaseFor } from '../../notify/index.js';
 import { InFlightNotices } from '../../monitor/index.js';
-import { drive, driveFlags, drivingEngine, recordedHandlers, type RunOpts } from '../drive.js';
+import { drive, driveFlags, drivingEngine, handlersFor, recordedHandlers, type RunOpts } from '../drive.js';
 import { cliNotifier } from '../flags/notifications.js';
 import { gatherInputs } from '../flags/inputs.js';
 import { waitFlag } from '../flags/input-flags.js';
@@ -63,12 +64,13 @@ export async function forkCmd(
   const file = pre.definition !== undefined && !nats ? loadDefinitionFile(pre.definition) : null;
   let definition: Definition | null = file?.definition ?? null;
   if (pre.definition !== undefined && nats) definition = await runs.resolve!(pre.definition);
-  if (pre.definition === undefined) {
-    const events = await runs.history(runId).catch(() => []);
-    definition = events.length > 0 ? latestWorkflow(events).definition : null;
-  }
+  const events = pre.definition === undefined ? await runs.history(runId).catch(() => []) : [];
+  if (pre.definition === undefined) definition = events.length > 0 ? latestWorkflow(events).definition : null;
   const split = splitTail(tail, specs, definition);
   const opts: ForkOpts = { ...given, ...split.options };
+  // Driven here: the handlers and how to drive, read before the fork is recorded, so that a module that cannot be
+  // loaded, or lacks a task the fork will run, refuses it with nothing written (as `retry` and `run` refuse).
+  const driving = nats || opts.detach ? null : await drivingHere(io, g, opts, file?.handlersPath, events);
   const req: ForkRequest = {
     at: opts.at!,
     input: gatherInputs(opts, split.inputs),
@@ -81,6 +83,7 @@ export async function forkCmd(
         }
       : {}),
     ...(opts.reset ? { reset: true } : {}),
+    ...(driving ? { handlers: driving.handlers } : {}),
   };
   const forked = await runs.fork(runId, req, await actingFor(g, opts.as), { waitMs: nats ? waitFlag(opts.wait) : 0 });
   const said = (status?: string) => ({
@@ -97,7 +100,7 @@ export async function forkCmd(
     const reused = (await runs.status(forked.runId))?.forkOf?.reused ?? [];
     say(reused.length > 0 ? `reused the outputs of ${reused.join(', ')} (not run again)` : 'reused no output');
   }
-  if (nats || opts.detach) {
+  if (!driving) {
     // A person's NATS user may not read the log: the status is said where this process can read it.
     const view = forked.queued ? null : await runs.status(forked.runId).catch(() => null);
     if (opts.json) io.out(json(said(view?.status)));
@@ -105,7 +108,7 @@ export async function forkCmd(
       io.out(`  recorded, not driven here: \`ledgerflow serve\` runs it (or \`ledgerflow resume ${forked.runId}\`)`);
     return forked.queued ? EXIT.waiting : EXIT.ok;
   }
-  return driveFork(io, g, forked.runId, opts, (status) => io.out(json(said(status))));
+  return driveFork(io, g, forked.runId, opts, driving, (status) => io.out(json(said(status))));
 }
 
 function cancelLine(runId: string, forked: Forked): string {
@@ -114,18 +117,45 @@ function cancelLine(runId: string, forked: Forked): string {
     : `run ${runId} not cancelled (--reset): it had settled already`;
 }
 
+/** What driving the fork here takes, made before it is recorded: every flag checked, the handler module loaded. */
+interface Driving {
+  handlers: Handlers;
+  flags: ReturnType<typeof driveFlags>;
+  notifier: ReturnType<typeof cliNotifier>;
+  notices: InFlightNotices;
+  engine: ReturnType<typeof drivingEngine>;
+}
+
+/**
+ * `--handlers`, else the module the fork will record: the one `--definition`'s file names, or the original's (the
+ * events of its log: its run.started records it), as `retry` finds the failed run's.
+ */
+async function drivingHere(
+  io: Io,
+  g: GlobalOpts,
+  opts: ForkOpts,
+  fileHandlers: string | undefined,
+  original: EventEnvelope[],
+): Promise<Driving> {
+  const flags = driveFlags(opts);
+  const { handlers } =
+    opts.definition !== undefined
+      ? await handlersFor(opts.handlers, fileHandlers)
+      : await recordedHandlers(opts.handlers, original);
+  const notices = new InFlightNotices(io.err);
+  const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
+  return { handlers, flags, notifier, notices, engine: drivingEngine(io, g, opts, notifier, notices) };
+}
+
 /** The fork driven here, as `retry` drives its new run; with --json the one shape printed instead of the run's view. */
 async function driveFork(
   io: Io,
   g: GlobalOpts,
   runId: string,
   opts: ForkOpts,
+  { handlers, flags, notifier, notices, engine }: Driving,
   printJson: (status: string) => void,
 ): Promise<number> {
-  const notices = new InFlightNotices(io.err);
-  const notifier = cliNotifier(storeFor(g), opts.notifications, opts.json ? io.err : io.out);
-  const engine = drivingEngine(io, g, opts, notifier, notices);
-  const { handlers } = await recordedHandlers(opts.handlers, await engine.events(runId));
   let status = '';
   const quiet: Io = opts.json ? { ...io, out: () => undefined } : io;
   const code = await drive(
@@ -134,7 +164,7 @@ async function driveFork(
     async (signal) => {
       const view = await engine.drive(runId, {
         handlers,
-        ...driveFlags(opts),
+        ...flags,
         signal,
         releaseOnStop: true,
         ...keepLeaseFor(notifier),
