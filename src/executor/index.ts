@@ -21,6 +21,7 @@ export {
   forgetLoadedPayloads,
   loadPayload,
   readBlob,
+  openCheckedBlob,
   resolvePayloads,
   usePayloads,
 } from './payloads.js';

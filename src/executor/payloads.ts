@@ -87,13 +87,48 @@ export function usePayloads(blobs: BlobStore | undefined): void {
   for (const s of sources) if (sources.size > MAX_SOURCES) sources.delete(s);
 }
 
-/** The whole body of a blob (null when the store has none), read as a stream. */
-export async function readBlob(blobs: BlobStore, digest: string): Promise<Uint8Array | null> {
+/**
+ * The whole body of a blob (null when the store has none), read as a stream and checked against its digest: bytes
+ * changed in the store are BlobAlteredError (`where`: who asks, for the error), never handed out as the payload.
+ */
+export async function readBlob(blobs: BlobStore, digest: string, where = 'a read'): Promise<Uint8Array | null> {
   const body = await blobs.open(digest);
   if (!body) return null;
   const parts: Uint8Array[] = [];
-  for await (const c of body) parts.push(c);
+  const hash = createHash('sha256');
+  for await (const c of body) {
+    hash.update(c);
+    parts.push(c);
+  }
+  const found = `sha256:${hash.digest('hex')}`;
+  if (found !== digest) throw new BlobAlteredError(digest, found, where);
   return Buffer.concat(parts);
+}
+
+/**
+ * A blob's body as a stream that is checked against its digest as it goes (null when the store has none): its last
+ * chunk is withheld until the whole has hashed right, and bytes changed in the store end it with BlobAlteredError
+ * instead, so a reader that writes what it gets (a file, an HTTP response) never ends up with a whole altered body.
+ */
+export async function openCheckedBlob(
+  blobs: BlobStore,
+  digest: string,
+  where = 'a read',
+): Promise<AsyncIterable<Uint8Array> | null> {
+  const body = await blobs.open(digest);
+  if (!body) return null;
+  return (async function* checked() {
+    const hash = createHash('sha256');
+    let held: Uint8Array | null = null;
+    for await (const c of body) {
+      hash.update(c);
+      if (held) yield held;
+      held = c;
+    }
+    const found = `sha256:${hash.digest('hex')}`;
+    if (found !== digest) throw new BlobAlteredError(digest, found, where);
+    if (held) yield held;
+  })();
 }
 
 /**

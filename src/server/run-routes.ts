@@ -10,7 +10,8 @@ import { machineJson } from '../compiler/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
-import { foldLoaded, keylessView, withChildrenShown } from '../executor/index.js';
+import { BlobAlteredError } from '../errors/index.js';
+import { foldLoaded, keylessView, openCheckedBlob, withChildrenShown } from '../executor/index.js';
 import type { Actions, Actor } from './actions.js';
 import type { Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
@@ -70,8 +71,21 @@ export function runRoutes(
       throw new ApiError(400, 'LF_INPUT_INVALID', `"${digest}" is not a payload digest (sha256:<64 hex>)`, {
         field: 'digest',
       });
-    const body = await backend.store.blobs?.().open(digest);
-    if (!body) throw new ApiError(404, 'LF_BLOB_MISSING', `the store has no payload ${digest}`, { field: 'digest' });
+    const blobs = backend.store.blobs?.();
+    const missing = () =>
+      new ApiError(404, 'LF_BLOB_MISSING', `the store has no payload ${digest}`, { field: 'digest' });
+    // Checked whole before the answer starts (a body changed in the store is LF_BLOB_ALTERED, 409, not a 200 of the
+    // wrong bytes), then sent as a stream checked again as it goes (it ends short should it change meanwhile).
+    const check = blobs ? await openCheckedBlob(blobs, digest, 'GET /api/blobs') : null;
+    if (!check) throw missing();
+    try {
+      for await (const _ of check);
+    } catch (err) {
+      if (err instanceof BlobAlteredError) throw new ApiError(409, err.code, err.message, { field: 'digest' });
+      throw err;
+    }
+    const body = await openCheckedBlob(blobs!, digest, 'GET /api/blobs');
+    if (!body) throw missing();
     return new Response(Readable.toWeb(Readable.from(body)) as ReadableStream, {
       headers: { 'content-type': 'application/json' },
     });

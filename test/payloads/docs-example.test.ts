@@ -124,5 +124,25 @@ describe('large payloads, as docs/language.md shows them', () => {
         `✗ LF_BLOB_ALTERED: the payload ${digest} that event \\d+ \\(task\\.completed\\) of run ${run.runId} refers to was changed`,
       ),
     );
+    // …and a read of it fails with it (docs/troubleshooting.md): blob get prints nothing of it, --output leaves no
+    // file (nor changes one already there), and the dashboard's GET /api/blobs answers 409 with no body of it.
+    const forged = await cli(['blob', 'get', digest], { cwd: dir, env });
+    expect([forged.code, forged.stdout], forged.stderr).toEqual([1, '']);
+    expect(forged.stderr).toContain(`the payload ${digest} that blob get refers to was changed after it was written`);
+    writeFileSync(join(dir, 'kept.json'), 'before');
+    for (const file of ['fresh.json', 'kept.json']) {
+      const out = await cli(['blob', 'get', digest, '--output', file], { cwd: dir, env });
+      expect(out.code, out.stderr).toBe(1);
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.part'))).toEqual(['kept.json']);
+    expect(readFileSync(join(dir, 'kept.json'), 'utf8')).toBe('before');
+    const ui2 = await startUiProcess(['--store', store], [], { cwd: dir, env });
+    try {
+      const res = await fetch(`${ui2.base}/api/blobs/${digest}`, { headers: { authorization: `Bearer ${ui2.token}` } });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('LF_BLOB_ALTERED');
+    } finally {
+      await ui2.stop();
+    }
   }, 120_000);
 });

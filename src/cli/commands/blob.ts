@@ -3,10 +3,11 @@
  * and `--json` reads `[blob 100.0 MiB sha256:ab12…]`; this prints the body), and collecting those no run refers to.
  */
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { BlobMissingError, UsageError } from '../../errors/index.js';
-import { PAYLOAD_GC_GRACE_MS, readBlob } from '../../executor/index.js';
+import { openCheckedBlob, PAYLOAD_GC_GRACE_MS, readBlob } from '../../executor/index.js';
 import { parseDuration } from '../../definition/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
@@ -34,12 +35,21 @@ export async function blobGetCmd(
   const digest = digestArg(digestText);
   const blobs = storeFor(g).blobs?.();
   if (opts.output) {
-    const body = blobs ? await blobs.open(digest) : null;
+    // Written beside the file and renamed over it once whole and checked: a body changed in the store
+    // (LF_BLOB_ALTERED) leaves no file, nor any earlier one at that path changed.
+    const body = blobs ? await openCheckedBlob(blobs, digest, 'blob get') : null;
     if (!body) throw new BlobMissingError(digest, 'blob get');
-    await pipeline(Readable.from(body), createWriteStream(opts.output));
+    const part = `${opts.output}.${process.pid}.part`;
+    try {
+      await pipeline(Readable.from(body), createWriteStream(part, { flags: 'wx' }));
+      await rename(part, opts.output);
+    } catch (err) {
+      await rm(part, { force: true });
+      throw err;
+    }
     return EXIT.ok;
   }
-  const bytes = blobs ? await readBlob(blobs, digest) : null;
+  const bytes = blobs ? await readBlob(blobs, digest, 'blob get') : null;
   if (!bytes) throw new BlobMissingError(digest, 'blob get');
   io.out(new TextDecoder().decode(bytes));
   return EXIT.ok;
