@@ -168,6 +168,9 @@ export function track(
   if (declared) record.searchTypes = Object.fromEntries(Object.entries(declared).map(([k, d]) => [k, d.type]));
   // Resolved by the start's fold (a run whose log is run.started alone has them too).
   if (snapshot.context.search !== undefined) record.search = snapshot.context.search;
+  // A run whose log is its start alone (one that settles in its first commit: SET tasks, a TERMINATE) has no later
+  // event for advance to derive from: its duration, tasks and result are the start's fold's.
+  if (rest.length === 0) Object.assign(record, derived(compiled.definition, snapshot, record));
   return advance({ record, compiled, snapshot, hash: first.state.hash }, rest, after, opts);
 }
 

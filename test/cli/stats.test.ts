@@ -108,6 +108,24 @@ describe('ledgerflow stats (embedded store)', () => {
   });
 });
 
+describe('a run that settles in its first commit', () => {
+  it('has its duration in list and counts as settled in stats (docs/runs.md: durationMs is null only until it settles)', async () => {
+    const d = tempDir('lf-stats-one-commit-');
+    writeFileSync(join(d, 'z.yaml'), 'workflow:\n  id: z\n  tasks:\n    - { id: one, type: SET, values: { x: 1 } }\n');
+    const at = (...args: string[]) => cli(['--store', join(d, 'store'), ...args], { cwd: d });
+    expect((await at('run', 'z.yaml', '--id', 'z1')).code).toBe(0);
+    for (const listed of [await at('list', '--json'), (await at('reindex'), await at('list', '--json'))]) {
+      const [z1] = JSON.parse(listed.stdout) as {
+        status: string;
+        completedAt: string | null;
+        durationMs: number | null;
+      }[];
+      expect([z1!.status, z1!.completedAt !== null, typeof z1!.durationMs]).toEqual(['COMPLETED', true, 'number']);
+    }
+    expect((await at('stats', 'z')).stdout).toMatch(/execution_time\s+p50 \d+ms.*\(1 settled runs?\)/);
+  });
+});
+
 describe('ledgerflow stats: the columns', () => {
   it("keeps a long task id apart from its figure (revenue_milestone's `approve_plan_change`), every figure in one column", async () => {
     const own = tempDir('lf-stats-');
