@@ -55,6 +55,18 @@ function taskAt(events: readonly EventEnvelope[], d: Divergence): string | undef
   return ev && 'task' in ev.data && typeof ev.data.task === 'string' ? ev.data.task : undefined;
 }
 
+/**
+ * What `migrate --to` is given in the hint: the file that was checked, which migrate reads wherever it lies (a version
+ * number is looked up in ./definitions only, where a candidate being checked often is not yet); the version when
+ * the definition came from no file.
+ */
+const migrateTo = (after: CheckedDefinition): string =>
+  after.file
+    ? /^[\w./@+-]+$/.test(after.file)
+      ? after.file
+      : `'${after.file.replace(/'/g, "'\\''")}'`
+    : String(after.definition.version);
+
 const divergenceText = (d: Divergence) => `event ${d.seq} (${d.type}): ${d.reason}`;
 
 /** A run the gate could judge only up to event `seq`, for want of the key: a warning, never a pass or a fail of its own. */
@@ -102,7 +114,7 @@ export async function runFindings(c: RunsCheck): Promise<RunsResult> {
         section: 'runs',
         rule: 'run-takes-over-with-map',
         level: 'warning',
-        message: `${run}: takes over only with the task map (${mapText(row.map ?? {})}); migrate it with \`ledgerflow migrate ${workflowId} --to ${after.definition.version} ${Object.entries(
+        message: `${run}: takes over only with the task map (${mapText(row.map ?? {})}); migrate it with \`ledgerflow migrate ${workflowId} --to ${migrateTo(after)} ${Object.entries(
           row.map ?? {},
         )
           .map(([a, b]) => `--map ${a}=${b}`)

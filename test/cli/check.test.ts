@@ -132,8 +132,12 @@ describe('check on the embedded store, from the docs', () => {
     );
     for (const id of waiting)
       expect(r.stdout).toContain(
-        `    ⚠ refund-v2.yaml:5:7: run ${id} (WAITING, v1): takes over only with the task map (cool_off=grace); migrate it with \`ledgerflow migrate refund --to 2 --map cool_off=grace\` [run-takes-over-with-map]\n`,
+        `    ⚠ refund-v2.yaml:5:7: run ${id} (WAITING, v1): takes over only with the task map (cool_off=grace); migrate it with \`ledgerflow migrate refund --to refund-v2.yaml --map cool_off=grace\` [run-takes-over-with-map]\n`,
       );
+    // The command the hint names works as printed (refund-v2.yaml is not in ./definitions: a version number would not).
+    const hinted = /migrate it with `ledgerflow (migrate [^`]+)`/.exec(r.stdout)![1]!.split(' ');
+    const dry = await cli([...hinted, '--dry-run'], at());
+    expect(dry.code, dry.stderr + dry.stdout).toBe(0);
     expect(r.stdout).toContain(`settled run ${settled}: replayed under refund v2 it parts at event 2 (timer.fired)`);
     expect(r.stdout).toContain(
       '✓ safe to deploy: 0 errors, 6 warnings (warnings do not fail the gate; --strict makes them)',
