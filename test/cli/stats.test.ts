@@ -114,7 +114,9 @@ describe('a run that settles in its first commit', () => {
     writeFileSync(join(d, 'z.yaml'), 'workflow:\n  id: z\n  tasks:\n    - { id: one, type: SET, values: { x: 1 } }\n');
     const at = (...args: string[]) => cli(['--store', join(d, 'store'), ...args], { cwd: d });
     expect((await at('run', 'z.yaml', '--id', 'z1')).code).toBe(0);
-    for (const listed of [await at('list', '--json'), (await at('reindex'), await at('list', '--json'))]) {
+    const first = await at('list', '--json');
+    expect((await at('reindex')).code).toBe(0);
+    for (const listed of [first, await at('list', '--json')]) {
       const [z1] = JSON.parse(listed.stdout) as {
         status: string;
         completedAt: string | null;
