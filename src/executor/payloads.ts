@@ -138,19 +138,21 @@ export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a 
 /**
  * Runs a pure evaluation of the core (a fold, a step; or a read and its fold), loading each payload it reads that is
  * not loaded yet and running it again. Bounded: a run that reads more bodies at once than this process keeps fails with the core's error.
+ * `where`: what reads the bodies (a template of which run), named by a BlobAlteredError.
  */
 export async function evaluateLoaded<T>(
   blobs: BlobStore | undefined,
   evaluate: () => T | Promise<T>,
+  where = 'a template',
   rounds = 32,
 ): Promise<T> {
   for (let round = 0; ; round++) {
     try {
       return await evaluate();
     } catch (err) {
-      if (!(err instanceof BlobNotLoadedError) || !blobs || round >= rounds) throw err;
+      if (!(err instanceof BlobNotLoadedError) || !blobs || round >= rounds) throw referredBy(err, where);
       const body = { digest: err.digest, size: 0, media_type: JSON_TYPE };
-      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: body }, 'a template');
+      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: body }, where);
     }
   }
 }
