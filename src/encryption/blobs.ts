@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { DataKeyError } from '../errors/index.js';
 import { PAYLOAD_REF_KEY, type PayloadRef } from '../events/index.js';
-import type { BlobSource, BlobStore } from '../store/index.js';
+import { checkedBody, type BlobSource, type BlobStore } from '../store/index.js';
 import type { DataKey, KeyRing } from './keys.js';
 
 const MAGIC = Buffer.from('LFB1', 'ascii');
@@ -213,10 +213,14 @@ export function encryptedBlobs(inner: BlobStore, ring: KeyRing): BlobStore {
         );
       return { [PAYLOAD_REF_KEY]: { digest: at.digest, size: at.size, media_type: mediaType } };
     },
+    // The sealed bytes as kept (the store below cannot check them: they are kept under the clear digest), opened, then
+    // the clear bytes checked against that digest as every store's read is (a body stored in the clear before the key).
     async open(digest) {
-      const body = await inner.open(digest);
-      return body === null ? null : open(ring, digest, bytesOf(body));
+      const body = await (inner.openAtRest ?? inner.open).call(inner, digest);
+      const at = inner.placeOf && (() => inner.placeOf!(digest));
+      return body === null ? null : checkedBody(digest, open(ring, digest, bytesOf(body)), at);
     },
+    ...(inner.placeOf ? { placeOf: (digest: string) => inner.placeOf!(digest) } : {}),
     has: (digest) => inner.has(digest),
     delete: (digest) => inner.delete(digest),
     list: () => inner.list(),

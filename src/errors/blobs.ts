@@ -15,14 +15,35 @@ export class BlobMissingError extends LedgerflowError {
   }
 }
 
-/** A stored body whose bytes do not hash to the digest its reference names: it was changed after it was written. */
+/** Where a body that no longer hashes right is kept, and how to put it right there (each store says its own). */
+export interface BlobPlace {
+  /** The file, or the bucket and object, holding the altered bytes. */
+  place: string;
+  /** What to do: where an intact copy may be and the command that puts it back. */
+  fix: string;
+}
+
+/**
+ * A stored body whose bytes do not hash to the digest its reference names: it was changed after it was written. Every
+ * BlobStore's read throws it (store/blobs/digests.ts), naming the place; a reader that knows what refers to the body
+ * (a run's event, a task's input) says so with `referredBy`.
+ */
 export class BlobAlteredError extends LedgerflowError {
-  constructor(digest: string, found: string, where: string) {
+  /** `where`: what refers to the body, null when the reader does not know (a store's own read). */
+  constructor(digest: string, found: string, where: string | null, at?: BlobPlace) {
+    const whose = where ? ` that ${where} refers to` : '';
     super(
       'LF_BLOB_ALTERED',
-      `the payload ${digest} that ${where} refers to was changed after it was written (its bytes hash to ${found}); put the original back from a copy of the store`,
-      { digest, found, where },
+      `the payload ${digest}${whose} was changed after it was written (its bytes${at ? ` in ${at.place}` : ''} hash to ${found}); ${at?.fix ?? 'put the original back from a copy of the store'}`,
+      { digest, found, where, ...(at ? { place: at.place, fix: at.fix } : {}) },
     );
+  }
+
+  /** The same finding, said of what refers to the body (a run's event, a task's input). */
+  referredBy(where: string): BlobAlteredError {
+    const m = this.meta;
+    const at = typeof m.place === 'string' && typeof m.fix === 'string' ? { place: m.place, fix: m.fix } : undefined;
+    return new BlobAlteredError(String(m.digest), String(m.found), where, at);
   }
 }
 

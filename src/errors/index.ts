@@ -11,7 +11,7 @@ export { clippedValue, quoteNames, quoteValue, someNames } from './quote.js';
 export { permissionDenied } from './permission.js';
 export { NATS_RETRY_AFTER_S, natsFailure } from './nats.js';
 export { LedgerflowError, type ErrorOptions, type JsonSafe } from './base.js';
-export { BlobAlteredError, BlobMissingError, BlobNotLoadedError } from './blobs.js';
+export { BlobAlteredError, BlobMissingError, BlobNotLoadedError, type BlobPlace } from './blobs.js';
 export {
   DeadLetterNotFoundError,
   DeadLetterNotReplayableError,

@@ -21,7 +21,6 @@ export {
   forgetLoadedPayloads,
   loadPayload,
   readBlob,
-  openCheckedBlob,
   resolvePayloads,
   usePayloads,
 } from './payloads.js';

@@ -180,30 +180,34 @@ export class OutsideInputs {
       type Judged =
         | { done: Recorded }
         | { compiled: CompiledWorkflow; seq: number; review: InputReview; event: PendingEvent; after: RunSnapshot };
-      const judged = await evaluateLoaded(blobs, async (): Promise<Judged> => {
-        const { compiled, snapshot, seq, events } = await this.o.load(runId);
-        const first = events[0];
-        const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
-        // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
-        const review = await judgeInput(compiled, snapshot, input, sender, {
-          starter,
-          refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? ''),
-          blobs,
-        });
-        if (review.event === null)
-          return { done: { view: runView(snapshot, seq, compiled.definition), review, recorded: false } };
-        const r = applyEvent(compiled, snapshot, review.event);
-        // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
-        if (!r.accepted)
-          return {
-            done: {
-              view: runView(snapshot, seq, compiled.definition),
-              review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) },
-              recorded: false,
-            },
-          };
-        return { compiled, seq, review, event: review.event, after: r.snapshot };
-      });
+      const judged = await evaluateLoaded(
+        blobs,
+        async (): Promise<Judged> => {
+          const { compiled, snapshot, seq, events } = await this.o.load(runId);
+          const first = events[0];
+          const starter = first?.type === 'run.started' ? first.data.source?.by : undefined;
+          // The history is at hand: whether it keeps this person's refusal of this task already (then none is added).
+          const review = await judgeInput(compiled, snapshot, input, sender, {
+            starter,
+            refusedBefore: (taskId) => refusedBefore(events, taskId, who.by ?? ''),
+            blobs,
+          });
+          if (review.event === null)
+            return { done: { view: runView(snapshot, seq, compiled.definition), review, recorded: false } };
+          const r = applyEvent(compiled, snapshot, review.event);
+          // The review judged this very state, so the fold takes what it decided; should they ever disagree, the fold's no is kept: nothing is written.
+          if (!r.accepted)
+            return {
+              done: {
+                view: runView(snapshot, seq, compiled.definition),
+                review: { accepted: false, event: null, reason: rejectionReason(snapshot, review.event) },
+                recorded: false,
+              },
+            };
+          return { compiled, seq, review, event: review.event, after: r.snapshot };
+        },
+        `a template of run ${runId}`,
+      );
       if ('done' in judged) return judged.done;
       const { compiled, seq, review, event, after } = judged;
       await this.appendOne(runId, seq, event, after, compiled.definition);

@@ -3,9 +3,9 @@
  * resolver installed here (expressions/payloads.ts): from the values loaded in this process (bounded by their bytes of
  * JSON), else read synchronously from a blob store on this machine (file, memory). A store without synchronous reads
  * (NATS) is read by `evaluateLoaded`: on the core's BlobNotLoadedError it loads the body and evaluates again (the core
- * is pure, so a second evaluation is the same one). Every body read is checked against its digest.
+ * is pure, so a second evaluation is the same one). Every body is checked against its digest by the store that reads
+ * it (store/port.ts BlobStore.open, readSync); a reader here only says what refers to an altered one.
  */
-import { createHash } from 'node:crypto';
 import { BlobAlteredError, BlobMissingError, BlobNotLoadedError, NonRetryableError } from '../errors/index.js';
 import { isPayloadRef, PAYLOAD_REF_KEY, type PayloadRef } from '../events/index.js';
 import { installPayloadResolver } from '../expressions/index.js';
@@ -54,23 +54,29 @@ function cached(digest: string): { value: unknown } | undefined {
   return e;
 }
 
-/** The value of a body, its digest checked (`where`: what refers to it, for the error). */
-function parseBody(ref: PayloadRef, bytes: Uint8Array, where: string): unknown {
-  const { digest } = ref[PAYLOAD_REF_KEY];
-  const found = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  if (found !== digest) throw new BlobAlteredError(digest, found, where);
+/** The value of a body (checked against its digest by the store that read it), kept loaded. */
+function parseBody(ref: PayloadRef, bytes: Uint8Array): unknown {
   const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  remember(digest, value, bytes.byteLength);
+  remember(ref[PAYLOAD_REF_KEY].digest, value, bytes.byteLength);
   return value;
+}
+
+/**
+ * A store's BlobAlteredError said of what refers to the body (`where`), by the first reader that knows it (the closest
+ * to the read says it best); any other error as it is.
+ */
+function referredBy(err: unknown, where: string): unknown {
+  return err instanceof BlobAlteredError && err.meta.where === null ? err.referredBy(where) : err;
 }
 
 function resolveLoaded(ref: PayloadRef): unknown {
   const { digest } = ref[PAYLOAD_REF_KEY];
   const hit = cached(digest);
   if (hit) return hit.value;
+  // A body changed in the store is the store's BlobAlteredError, which the executor's edge names (evaluateLoaded).
   for (const s of [...sources].reverse()) {
     const bytes = s.readSync?.(digest);
-    if (bytes) return parseBody(ref, bytes, 'a template');
+    if (bytes) return parseBody(ref, bytes);
   }
   throw new BlobNotLoadedError(digest);
 }
@@ -88,47 +94,15 @@ export function usePayloads(blobs: BlobStore | undefined): void {
 }
 
 /**
- * The whole body of a blob (null when the store has none), read as a stream and checked against its digest: bytes
- * changed in the store are BlobAlteredError (`where`: who asks, for the error), never handed out as the payload.
+ * The whole body of a blob (null when the store has none), read as a stream: the store checks it against its digest
+ * as it reads (BlobStore.open), so bytes changed in the store are BlobAlteredError, never handed out as the payload.
  */
-export async function readBlob(blobs: BlobStore, digest: string, where = 'a read'): Promise<Uint8Array | null> {
+export async function readBlob(blobs: BlobStore, digest: string): Promise<Uint8Array | null> {
   const body = await blobs.open(digest);
   if (!body) return null;
   const parts: Uint8Array[] = [];
-  const hash = createHash('sha256');
-  for await (const c of body) {
-    hash.update(c);
-    parts.push(c);
-  }
-  const found = `sha256:${hash.digest('hex')}`;
-  if (found !== digest) throw new BlobAlteredError(digest, found, where);
+  for await (const c of body) parts.push(c);
   return Buffer.concat(parts);
-}
-
-/**
- * A blob's body as a stream that is checked against its digest as it goes (null when the store has none): its last
- * chunk is withheld until the whole has hashed right, and bytes changed in the store end it with BlobAlteredError
- * instead, so a reader that writes what it gets (a file, an HTTP response) never ends up with a whole altered body.
- */
-export async function openCheckedBlob(
-  blobs: BlobStore,
-  digest: string,
-  where = 'a read',
-): Promise<AsyncIterable<Uint8Array> | null> {
-  const body = await blobs.open(digest);
-  if (!body) return null;
-  return (async function* checked() {
-    const hash = createHash('sha256');
-    let held: Uint8Array | null = null;
-    for await (const c of body) {
-      hash.update(c);
-      if (held) yield held;
-      held = c;
-    }
-    const found = `sha256:${hash.digest('hex')}`;
-    if (found !== digest) throw new BlobAlteredError(digest, found, where);
-    if (held) yield held;
-  })();
 }
 
 /**
@@ -151,9 +125,11 @@ export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a 
   const load = underLoadLimit(async () => {
     const again = cached(digest); // loaded while this one waited its turn
     if (again) return again.value;
-    const bytes = await readBlob(blobs, digest);
+    const bytes = await readBlob(blobs, digest).catch((err: unknown) => {
+      throw referredBy(err, where);
+    });
     if (!bytes) throw new BlobMissingError(digest, where);
-    return parseBody(ref, bytes, where);
+    return parseBody(ref, bytes);
   }).finally(() => inFlight.delete(digest));
   inFlight.set(digest, load);
   return load;
@@ -162,19 +138,21 @@ export async function loadPayload(blobs: BlobStore, ref: PayloadRef, where = 'a 
 /**
  * Runs a pure evaluation of the core (a fold, a step; or a read and its fold), loading each payload it reads that is
  * not loaded yet and running it again. Bounded: a run that reads more bodies at once than this process keeps fails with the core's error.
+ * `where`: what reads the bodies (a template of which run), named by a BlobAlteredError.
  */
 export async function evaluateLoaded<T>(
   blobs: BlobStore | undefined,
   evaluate: () => T | Promise<T>,
+  where = 'a template',
   rounds = 32,
 ): Promise<T> {
   for (let round = 0; ; round++) {
     try {
       return await evaluate();
     } catch (err) {
-      if (!(err instanceof BlobNotLoadedError) || !blobs || round >= rounds) throw err;
+      if (!(err instanceof BlobNotLoadedError) || !blobs || round >= rounds) throw referredBy(err, where);
       const body = { digest: err.digest, size: 0, media_type: JSON_TYPE };
-      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: body }, 'a template');
+      await loadPayload(blobs, { [PAYLOAD_REF_KEY]: body }, where);
     }
   }
 }

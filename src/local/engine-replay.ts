@@ -49,9 +49,7 @@ async function folded(
     if (!named) throw err;
     const digest = String(err.meta.digest);
     const where = String(named.meta.where);
-    throw err instanceof BlobMissingError
-      ? new BlobMissingError(digest, where)
-      : new BlobAlteredError(digest, String(named.meta.found), where);
+    throw err instanceof BlobMissingError ? new BlobMissingError(digest, where) : err.referredBy(where);
   }
 }
 

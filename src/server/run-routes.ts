@@ -11,7 +11,7 @@ import type { EventEnvelope } from '../events/index.js';
 import { foldEvents, latestWorkflow, runOrigin, runView } from '../runtime/index.js';
 import { Engine } from '../local/index.js';
 import { BlobAlteredError } from '../errors/index.js';
-import { foldLoaded, keylessView, openCheckedBlob, withChildrenShown } from '../executor/index.js';
+import { foldLoaded, keylessView, withChildrenShown } from '../executor/index.js';
 import type { Actions, Actor } from './actions.js';
 import type { Backend } from './backend.js';
 import { attemptInputs } from './attempt-inputs.js';
@@ -74,9 +74,10 @@ export function runRoutes(
     const blobs = backend.store.blobs?.();
     const missing = () =>
       new ApiError(404, 'LF_BLOB_MISSING', `the store has no payload ${digest}`, { field: 'digest' });
-    // Checked whole before the answer starts (a body changed in the store is LF_BLOB_ALTERED, 409, not a 200 of the
-    // wrong bytes), then sent as a stream checked again as it goes (it ends short should it change meanwhile).
-    const check = blobs ? await openCheckedBlob(blobs, digest, 'GET /api/blobs') : null;
+    // Read whole once before the answer starts, the store checking it as it reads (a body changed in the store is
+    // LF_BLOB_ALTERED, 409, not a 200 of the wrong bytes), then sent as a stream the store checks again as it goes (it
+    // ends short should the body change meanwhile).
+    const check = blobs ? await blobs.open(digest) : null;
     if (!check) throw missing();
     try {
       for await (const _ of check);
@@ -84,7 +85,7 @@ export function runRoutes(
       if (err instanceof BlobAlteredError) throw new ApiError(409, err.code, err.message, { field: 'digest' });
       throw err;
     }
-    const body = await openCheckedBlob(blobs!, digest, 'GET /api/blobs');
+    const body = await blobs!.open(digest);
     if (!body) throw missing();
     return new Response(Readable.toWeb(Readable.from(body)) as ReadableStream, {
       headers: { 'content-type': 'application/json' },

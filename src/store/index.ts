@@ -37,7 +37,7 @@ export { overridden } from './overridden.js';
 export { AT_REST, storeAtRest } from './at-rest.js';
 export { FileEventStore } from './file.js';
 export { newCursor, type Cursor } from './cursor.js';
-export { FileBlobStore, MemoryBlobStore, ObjectBlobStore, BLOB_BUCKET, digestOf } from './blobs/index.js';
+export { FileBlobStore, MemoryBlobStore, ObjectBlobStore, BLOB_BUCKET, checkedBody } from './blobs/index.js';
 // The JetStream adapters, and the NATS client's values loaded on first use (jetstream/nats-lib.ts): import them from here, not from '@nats-io/*'.
 export * from './jetstream/index.js';
 export { inboxPrefixFor } from './jetstream/inbox.js';

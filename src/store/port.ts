@@ -12,6 +12,7 @@ import type {
   TornTail,
   WorkflowStatus,
 } from '../events/index.js';
+import type { BlobPlace } from '../errors/index.js';
 
 export type { TornTail };
 
@@ -276,12 +277,28 @@ export interface BlobStore {
    * bytes kept are the last pass's.
    */
   put(bytes: BlobSource, mediaType: string, address?: () => { digest: string; size: number }): Promise<PayloadRef>;
-  /** The stored bytes as a stream, null when the store has no such blob. */
+  /**
+   * The body as a stream, null when the store has no such blob; checked against `digest` as it streams
+   * (blobs/digests.ts checkedBody): bytes changed where they are kept end the stream with BlobAlteredError (naming the
+   * place and the fix) before its last chunk, so no reader is handed a complete-looking altered body.
+   */
   open(digest: string): Promise<AsyncIterable<Uint8Array> | null>;
   /**
-   * Optional: the whole body at once, synchronously (null: no such blob), for a store on this machine (file, memory).
-   * The core's payload resolver reads through it when a value is not cached, so the in-process executor needs no
-   * second evaluation; a store without it (NATS) is read asynchronously by the executor's edge instead.
+   * Optional: the bytes as kept, unchecked (null: no such blob), for a decorator that keeps other bytes than it was
+   * given under their digest (encryption at rest, `put`'s address) and checks what it hands out itself. No other
+   * reader uses it.
+   */
+  openAtRest?(digest: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /**
+   * Optional: where the bytes of `digest` are kept (a file, an object of a bucket) and how to put an intact body back
+   * there, which a read's BlobAlteredError names; a decorator's own check (encryption at rest) names it too.
+   */
+  placeOf?(digest: string): BlobPlace;
+  /**
+   * Optional: the whole body at once, synchronously (null: no such blob), for a store on this machine (file, memory),
+   * checked against `digest` before it is returned (BlobAlteredError). The core's payload resolver reads through it
+   * when a value is not cached, so the in-process executor needs no second evaluation; a store without it (NATS) is
+   * read asynchronously by the executor's edge instead.
    */
   readSync?(digest: string): Uint8Array | null;
   has(digest: string): Promise<boolean>;

@@ -128,7 +128,10 @@ describe('large payloads, as docs/language.md shows them', () => {
     // file (nor changes one already there), and the dashboard's GET /api/blobs answers 409 with no body of it.
     const forged = await cli(['blob', 'get', digest], { cwd: dir, env });
     expect([forged.code, forged.stdout], forged.stderr).toEqual([1, '']);
-    expect(forged.stderr).toContain(`the payload ${digest} that blob get refers to was changed after it was written`);
+    // The store's read names the file and how to put the original back over it.
+    expect(forged.stderr).toContain(`the payload ${digest} was changed after it was written`);
+    expect(forged.stderr).toContain(`the file ${blobs.pathOf(digest)}`);
+    expect(forged.stderr).toContain(`ledgerflow blob get ${digest} --store <copy> --output ${blobs.pathOf(digest)}`);
     writeFileSync(join(dir, 'kept.json'), 'before');
     for (const file of ['fresh.json', 'kept.json']) {
       const out = await cli(['blob', 'get', digest, '--output', file], { cwd: dir, env });

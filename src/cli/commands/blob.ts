@@ -7,7 +7,7 @@ import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { BlobMissingError, UsageError } from '../../errors/index.js';
-import { openCheckedBlob, PAYLOAD_GC_GRACE_MS, readBlob } from '../../executor/index.js';
+import { PAYLOAD_GC_GRACE_MS, readBlob } from '../../executor/index.js';
 import { parseDuration } from '../../definition/index.js';
 import { EXIT } from '../render/exit.js';
 import { json, type Io } from '../render/io.js';
@@ -35,9 +35,10 @@ export async function blobGetCmd(
   const digest = digestArg(digestText);
   const blobs = storeFor(g).blobs?.();
   if (opts.output) {
-    // Written beside the file and renamed over it once whole and checked: a body changed in the store
-    // (LF_BLOB_ALTERED) leaves no file, nor any earlier one at that path changed.
-    const body = blobs ? await openCheckedBlob(blobs, digest, 'blob get') : null;
+    // Written beside the file and renamed over it once whole: the store's read is checked as it streams and fails
+    // before its last chunk on a body changed in the store (LF_BLOB_ALTERED), which leaves no file, nor any earlier
+    // one at that path changed.
+    const body = blobs ? await blobs.open(digest) : null;
     if (!body) throw new BlobMissingError(digest, 'blob get');
     const part = `${opts.output}.${process.pid}.part`;
     try {
@@ -49,7 +50,7 @@ export async function blobGetCmd(
     }
     return EXIT.ok;
   }
-  const bytes = blobs ? await readBlob(blobs, digest, 'blob get') : null;
+  const bytes = blobs ? await readBlob(blobs, digest) : null;
   if (!bytes) throw new BlobMissingError(digest, 'blob get');
   io.out(new TextDecoder().decode(bytes));
   return EXIT.ok;

@@ -154,16 +154,20 @@ export class RunHost {
     if (cached && !fresh) return cached;
     if (cached) {
       // Catch up with what other engines appended, instead of replaying the whole run.
-      const theirs = await evaluateLoaded(this.blobs, () =>
-        catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq),
+      const theirs = await evaluateLoaded(
+        this.blobs,
+        () => catchUp(this.o.store, cached.compiled, runId, cached.snapshot, cached.seq),
+        `a template of run ${runId}`,
       );
       if (!theirs) return cached;
       const loaded = { ...cached, compiled: theirs.compiled, snapshot: theirs.snapshot, seq: theirs.seq };
       this.remember(runId, loaded);
       return loaded;
     }
-    const read = await evaluateLoaded(this.blobs, () =>
-      loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots),
+    const read = await evaluateLoaded(
+      this.blobs,
+      () => loadRun(this.o.store, runId, justStarted ? null : this.o.snapshots),
+      `a template of run ${runId}`,
     );
     if (!read) return null;
     const loaded: Loaded & typeof read =
@@ -213,11 +217,12 @@ export class RunHost {
     const given = inputs.map((event) => ({ event, derived: false }));
     // An input the cached state refuses may fit the run as it is now: look once more before dropping it.
     // A payload a template reads that this engine has not loaded (a worker's large output): loaded, then folded again.
-    if ((await evaluateLoaded(this.blobs, () => log.fold(given))) > 0) {
+    const where = `a template of run ${runId}`;
+    if ((await evaluateLoaded(this.blobs, () => log.fold(given), where)) > 0) {
       stale.length = 0;
       log.discard();
-      await evaluateLoaded(this.blobs, () => log.catchUp());
-      await evaluateLoaded(this.blobs, () => log.fold(given));
+      await evaluateLoaded(this.blobs, () => log.catchUp(), where);
+      await evaluateLoaded(this.blobs, () => log.fold(given), where);
     }
     await log.flush(opts.commitKey ?? 'step');
     const written = (commit as Commit | null)?.written;
@@ -237,7 +242,11 @@ export class RunHost {
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
     const effects = done
-      ? await evaluateLoaded(this.blobs, () => commitEffects(next.compiled, done.before, done.events, done.after))
+      ? await evaluateLoaded(
+          this.blobs,
+          () => commitEffects(next.compiled, done.before, done.events, done.after),
+          where,
+        )
       : [];
     if (done) {
       this.o.stats.commits++;
@@ -260,7 +269,7 @@ export class RunHost {
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
     const everything = opts.reconcile === true || stale.length > 0;
     await this.o.after.publish(
-      everything ? await evaluateLoaded(this.blobs, () => reconcile(next.compiled, next.snapshot)) : effects,
+      everything ? await evaluateLoaded(this.blobs, () => reconcile(next.compiled, next.snapshot), where) : effects,
       next.compiled,
       everything ? effects : null,
       opts.custody,

@@ -1,7 +1,7 @@
 /** What every blob store shares: a digest checked before it names a file or an object, and the bytes hashed as they pass. */
 import { createHash, type Hash } from 'node:crypto';
 import { PAYLOAD_REF_KEY, PayloadRefBodySchema, type PayloadRef } from '../../events/index.js';
-import { StoreError } from '../../errors/index.js';
+import { BlobAlteredError, type BlobPlace, StoreError } from '../../errors/index.js';
 import type { BlobSource } from '../port.js';
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
@@ -39,10 +39,33 @@ export class Digesting {
   }
 }
 
-/** sha256 of a stored body, as a digest: what replay compares with the reference. */
-export async function digestOf(chunks: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
-  const d = new Digesting();
-  for await (const c of chunks) d.add(c);
-  const { digest, size } = d.ref('application/octet-stream')[PAYLOAD_REF_KEY];
-  return { digest, size };
+/**
+ * A body as it is read from where it is kept, checked against the digest it was asked for as it streams (hashed chunk
+ * by chunk, never held whole): each chunk is handed on once the next one has come, and the last only once the whole
+ * hashed to `digest`. Bytes that hash to another digest end the stream with BlobAlteredError instead of that last
+ * chunk, so a consumer that writes what it gets (a file, an HTTP response) never ends up with a whole altered body.
+ * `at`: where the bytes are and how to put them right, for the error. Every BlobStore's `open` returns its bytes so.
+ */
+export async function* checkedBody(
+  digest: string,
+  chunks: AsyncIterable<Uint8Array>,
+  at?: () => BlobPlace,
+): AsyncIterable<Uint8Array> {
+  const hash = createHash('sha256');
+  let held: Uint8Array | null = null;
+  for await (const c of chunks) {
+    hash.update(c);
+    if (held) yield held;
+    held = c;
+  }
+  const found = `sha256:${hash.digest('hex')}`;
+  if (found !== digest) throw new BlobAlteredError(digest, found, null, at?.());
+  if (held) yield held;
+}
+
+/** A whole body read at once (`readSync`), checked against its digest before it is returned: see checkedBody. */
+export function checkedWhole(digest: string, bytes: Uint8Array, at?: () => BlobPlace): Uint8Array {
+  const found = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (found !== digest) throw new BlobAlteredError(digest, found, null, at?.());
+  return bytes;
 }

@@ -1,16 +1,18 @@
 /**
  * The file store's blobs: `<store>/blobs/sha256/<2 hex>/<64 hex>`, each written to a temporary file beside them,
  * synced, then renamed into place (a crash leaves the whole body or none; a second put of the same bytes finds it
- * there and drops its copy). Bodies are streamed in and out, never held whole.
+ * there and drops its copy). Bodies are streamed in and out, never held whole, and every read is checked against the
+ * digest it was asked for (a file changed after it was written is BlobAlteredError, naming the file).
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { PayloadRef } from '../../events/index.js';
+import type { BlobPlace } from '../../errors/index.js';
 import type { BlobSource, BlobStore } from '../port.js';
 import { statOrNull, syncDir, unlessMissing } from '../durable-fs.js';
-import { chunksOf, Digesting, digestHex } from './digests.js';
+import { checkedBody, checkedWhole, chunksOf, Digesting, digestHex } from './digests.js';
 
 export class FileBlobStore implements BlobStore {
   /** `dir`: the store's `blobs/` folder. */
@@ -57,18 +59,37 @@ export class FileBlobStore implements BlobStore {
   }
 
   async open(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const body = await this.openAtRest(digest);
+    return body && checkedBody(digest, body, () => this.placeOf(digest));
+  }
+
+  async openAtRest(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
     const path = this.pathOf(digest);
     if (!(await statOrNull(path))) return null;
     return createReadStream(path, { highWaterMark: 1 << 20 });
   }
 
   readSync(digest: string): Uint8Array | null {
+    let bytes: Uint8Array;
     try {
-      return readFileSync(this.pathOf(digest));
+      bytes = readFileSync(this.pathOf(digest));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+    return checkedWhole(digest, bytes, () => this.placeOf(digest));
+  }
+
+  /**
+   * A body's file, and how to put it back: `blob get` from a copy of the store checks the copy's body against the
+   * digest and writes it whole in place (a .part renamed), so an intact copy is all it takes.
+   */
+  placeOf(digest: string): BlobPlace {
+    const path = this.pathOf(digest);
+    return {
+      place: `the file ${path}`,
+      fix: `put the original back from a copy of the store: \`ledgerflow blob get ${digest} --store <copy> --output ${path}\` checks the copy's body and writes it there`,
+    };
   }
 
   async has(digest: string): Promise<boolean> {

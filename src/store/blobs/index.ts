@@ -2,4 +2,4 @@
 export { FileBlobStore } from './file.js';
 export { MemoryBlobStore } from './memory.js';
 export { ObjectBlobStore, BLOB_BUCKET } from './jetstream.js';
-export { digestOf } from './digests.js';
+export { checkedBody } from './digests.js';

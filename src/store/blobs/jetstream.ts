@@ -1,15 +1,17 @@
 /**
  * The NATS store's blobs: a JetStream Object Store bucket (LF_BLOBS by default), each body an object named by its
  * digest's hex, sent and read in chunks (128 KiB) so no message carries a body whole. Engines and workers share it: a
- * worker puts a large output there and reports only the reference; whoever needs the value reads it back.
+ * worker puts a large output there and reports only the reference; whoever needs the value reads it back, checked
+ * against its digest as it streams (an object changed after it was put is BlobAlteredError, naming the object).
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ObjectStore } from '@nats-io/obj';
 import type { PayloadRef } from '../../events/index.js';
+import type { BlobPlace } from '../../errors/index.js';
 import type { BlobSource, BlobStore } from '../port.js';
 import { errorMessage, LedgerflowError } from '../../errors/index.js';
 import { jetstream, jetstreamManager, Objm } from '../jetstream/nats-lib.js';
-import { chunksOf, Digesting, digestHex } from './digests.js';
+import { checkedBody, chunksOf, Digesting, digestHex } from './digests.js';
 
 export const BLOB_BUCKET = 'LF_BLOBS';
 
@@ -136,6 +138,20 @@ export class ObjectBlobStore implements BlobStore {
   }
 
   async open(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const body = await this.openAtRest(digest);
+    return body && checkedBody(digest, body, () => this.placeOf(digest));
+  }
+
+  placeOf(digest: string): BlobPlace {
+    const bucket = this.opts.name ?? BLOB_BUCKET;
+    const hex = digestHex(digest);
+    return {
+      place: `the object ${hex} of the bucket ${bucket}`,
+      fix: `put the original body back under that name from a backup (\`nats object put ${bucket} <file> --name ${hex}\`)`,
+    };
+  }
+
+  async openAtRest(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
     const os = await this.store();
     const r = await os.get(digestHex(digest));
     if (!r) return null;

@@ -1,7 +1,11 @@
-/** The memory store's blobs: a map, for tests and the library's in-memory runs. */
+/**
+ * The memory store's blobs: a map, for tests and the library's in-memory runs. Reads are checked against the digest
+ * as every store's are (a caller that changed the bytes `readSync` handed it changed them here).
+ */
 import type { PayloadRef } from '../../events/index.js';
+import type { BlobPlace } from '../../errors/index.js';
 import type { BlobSource, BlobStore } from '../port.js';
-import { chunksOf, Digesting, digestHex } from './digests.js';
+import { checkedBody, checkedWhole, chunksOf, Digesting, digestHex } from './digests.js';
 
 export class MemoryBlobStore implements BlobStore {
   private readonly bodies = new Map<string, { bytes: Uint8Array; storedAt: number }>();
@@ -24,17 +28,34 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async open(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
-    const bytes = this.readSync(digest);
+    const body = await this.openAtRest(digest);
+    return body && checkedBody(digest, body, () => this.placeOf());
+  }
+
+  async openAtRest(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const bytes = this.kept(digest);
     return bytes && chunksOf(bytes);
   }
 
   readSync(digest: string): Uint8Array | null {
+    const bytes = this.kept(digest);
+    return bytes && checkedWhole(digest, bytes, () => this.placeOf());
+  }
+
+  placeOf(): BlobPlace {
+    return {
+      place: "this process's memory store",
+      fix: 'the memory store lives as long as its process: start the run again',
+    };
+  }
+
+  private kept(digest: string): Uint8Array | null {
     digestHex(digest);
     return this.bodies.get(digest)?.bytes ?? null;
   }
 
   async has(digest: string): Promise<boolean> {
-    return this.readSync(digest) !== null;
+    return this.kept(digest) !== null;
   }
 
   async delete(digest: string): Promise<void> {
