@@ -40,6 +40,9 @@ export function personGrants(u: string, control: boolean, js: Js): Grants {
     `${js.api}.INFO`,
     `${js.api}.STREAM.INFO.LF_EVENTS`,
     `${js.api}.STREAM.MSG.GET.LF_EVENTS`,
+    // The large payloads the log refers to (`blob get`, `replay`, a template read into a body): the objects of
+    // LF_BLOBS by message gets too, chunk by chunk (store/blobs/jetstream.ts), never a consumer; never a put.
+    `${js.api}.STREAM.MSG.GET.OBJ_LF_BLOBS`,
   ];
   const subscribe = [
     `_INBOX_${u}.>`,

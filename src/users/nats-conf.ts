@@ -36,7 +36,7 @@ const NATS_SAFE = /^[A-Za-z0-9_@-]+$/;
 /**
  * A worker's rights on its queues: what the shipped nats.conf's `worker` and `vault` users have, per queue; the
  * secrets of KV LF_SECRETS, read by key (docs/operations.md#secrets); the live progress its attempts publish to KV
- * LF_PROGRESS; and the objects of the large payloads' bucket LF_BLOBS. People's users get no line for these buckets.
+ * LF_PROGRESS; and the objects of the large payloads' bucket LF_BLOBS. People's users get no line for the first two, and read LF_BLOBS by message gets only.
  */
 function workerPermissions(u: string, queues: readonly string[], js: Js): string {
   const publish = [

@@ -5,11 +5,12 @@
  * against its digest as it streams (an object changed after it was put is BlobAlteredError, naming the object).
  */
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { MsgRequest } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import type { PayloadRef } from '../../events/index.js';
 import type { BlobPlace } from '../../errors/index.js';
 import type { BlobSource, BlobStore } from '../port.js';
-import { errorMessage, LedgerflowError } from '../../errors/index.js';
+import { errorMessage, LedgerflowError, permissionDenied } from '../../errors/index.js';
 import { jetstream, jetstreamManager, Objm } from '../jetstream/nats-lib.js';
 import { checkedBody, chunksOf, Digesting, digestHex } from './digests.js';
 
@@ -24,6 +25,8 @@ export const BLOB_MAX_BYTES_DEFAULTS = [1024, 512, 256, 128, 64].map((mib) => mi
 
 export class ObjectBlobStore implements BlobStore {
   private bucket: Promise<ObjectStore> | undefined;
+  /** This user may make no consumer (a person's: users/nats-conf-grants.ts): bodies are read by message gets. */
+  private getsOnly = false;
   /**
    * `create`: make the bucket when it is not there (engines, the store's commands); false for a worker, whose user may
    * only read and write objects: it opens the bucket unchecked (the engines made it when they started).
@@ -54,7 +57,13 @@ export class ObjectBlobStore implements BlobStore {
     // With no setting and no room left for the smallest default (a small server whose other streams reserve it all),
     // the bucket is made unbounded, as before bounds: a large payloads' bucket must not stop the engine starting.
     const tries = this.opts.maxBytes ? [this.opts.maxBytes] : [...BLOB_MAX_BYTES_DEFAULTS, -1];
-    const existing = await jsm.streams.info(stream).catch(() => null);
+    const existing = await jsm.streams.info(stream).catch((err: unknown) => {
+      // A person's user may read the bucket's messages and nothing more (users/nats-conf-grants.ts): it opens the
+      // bucket unchecked, as a worker does, and makes nothing.
+      if (permissionDenied(err) !== null) return 'refused' as const;
+      return null;
+    });
+    if (existing === 'refused') return objm.open(name, false);
     for (const [i, max_bytes] of tries.entries()) {
       try {
         if (!existing)
@@ -153,13 +162,47 @@ export class ObjectBlobStore implements BlobStore {
 
   async openAtRest(digest: string): Promise<AsyncIterable<Uint8Array> | null> {
     const os = await this.store();
-    const r = await os.get(digestHex(digest));
-    if (!r) return null;
-    const reader = r.data;
+    const hex = digestHex(digest);
+    if (!this.getsOnly) {
+      try {
+        const r = await os.get(hex);
+        if (!r) return null;
+        const reader = r.data;
+        return (async function* () {
+          for await (const c of reader as unknown as AsyncIterable<Uint8Array>) yield c;
+          const err = await r.error;
+          if (err) throw err;
+        })();
+      } catch (err) {
+        // The Object Store reads a body through a consumer, which a person's user may not make: by gets from now on.
+        if (permissionDenied(err) === null) throw err;
+        this.getsOnly = true;
+      }
+    }
+    return this.openByGets(os, hex);
+  }
+
+  /**
+   * A body read chunk by chunk with message gets (`STREAM.MSG.GET`, the next message on the object's chunk subject
+   * from where the last one was), which need no consumer: what a person's user may do (`blob get`, `replay`,
+   * `history` reading into a body). One request a chunk (128 KiB); a body cut short fails its digest check.
+   */
+  private async openByGets(os: ObjectStore, hex: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const info = await os.info(hex);
+    if (!info || info.deleted) return null;
+    const jsm = await jetstreamManager(await this.connection());
+    const bucket = this.opts.name ?? BLOB_BUCKET;
+    const stream = `OBJ_${bucket}`;
+    const next_by_subj = `$O.${bucket}.C.${info.nuid}`;
     return (async function* () {
-      for await (const c of reader as unknown as AsyncIterable<Uint8Array>) yield c;
-      const err = await r.error;
-      if (err) throw err;
+      let seq = 1;
+      for (let i = 0; i < info.chunks; i++) {
+        // The server's API takes next_by_subj with a start (nats-server's JSApiMsgGetRequest); the client's type does not list it.
+        const m = await jsm.streams.getMessage(stream, { seq, next_by_subj } as unknown as MsgRequest);
+        if (!m) return;
+        yield m.data;
+        seq = m.seq + 1;
+      }
     })();
   }
 
