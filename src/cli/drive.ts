@@ -21,6 +21,7 @@ import { EXIT, exitCodeForStatus } from './render/exit.js';
 import type { InFlightNotices } from '../monitor/index.js';
 import { json, type Io } from './render/io.js';
 import { finishLines, logLine } from './render/progress.js';
+import { outlivingReaders } from './render/closed-output.js';
 import { storeFor } from './open-store.js';
 import { runReads } from '../runs/index.js';
 import type { StateFileFlags } from './state-file-choice.js';
@@ -169,12 +170,19 @@ export async function drive(
   const stop = () => notifier.stop();
   sigint.signal.addEventListener('abort', stop);
   const quiet = notices?.start();
+  // A reader of its output that goes away (`ledgerflow run f.yaml | head -1`) does not stop the run: it is driven on.
+  const muted = (stream: NodeJS.WritableStream) => {
+    if (stream === process.stdout)
+      io.err('stdout closed (its reader went away): the run is driven on to its end; `ledgerflow status` shows it');
+  };
   try {
-    const view = await go(sigint.signal);
-    const code = await finish(io, view, opts, g);
-    // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
-    await finishNotifications(notifier, opts.json ? io.err : io.out);
-    return sigint.interrupted() ? EXIT.interrupted : code;
+    return await outlivingReaders(async () => {
+      const view = await go(sigint.signal);
+      const code = await finish(io, view, opts, g);
+      // The run's outcome is printed (and its time recorded) already; its notifications end before the process does.
+      await finishNotifications(notifier, opts.json ? io.err : io.out);
+      return sigint.interrupted() ? EXIT.interrupted : code;
+    }, muted);
   } finally {
     quiet?.();
     sigint.signal.removeEventListener('abort', stop);

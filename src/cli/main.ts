@@ -7,23 +7,25 @@ import { program } from './program.js';
 import { closeStores } from './flags/store.js';
 import { EXIT, exitCodeForThrown } from './render/exit.js';
 import type { Io } from './render/io.js';
+import { isClosed, onOutputError } from './render/closed-output.js';
 import { protectTail } from './flags/tail.js';
 import { offerLibrary } from './offer-library.js';
 import { useNativeDigest } from '../executor/native-digest.js';
 
-// A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do.
+// A reader that went away (`ledgerflow history … | head`) is not an error: stop quietly, as Unix tools do; a command
+// driving a run goes on with that stream muted (`ledgerflow run f.yaml | head -1`: closed-output.ts).
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
+  stream.on('error', (err: NodeJS.ErrnoException) => onOutputError(stream, err));
 }
 
 offerLibrary();
 // Every command that hashes (a replay, a deploy, a start) does it with Node's sha256, executor or not.
 useNativeDigest();
 
-const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+const write = (stream: NodeJS.WriteStream, text: string) => {
+  if (!isClosed(stream)) stream.write(`${text}\n`);
+};
+const io: Io = { out: (t) => write(process.stdout, t), err: (t) => write(process.stderr, t) };
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -52,5 +54,6 @@ void main(process.argv.slice(2)).then(async (code) => {
 
 /** Resolves once everything written to the stream before has been handed to the system. */
 function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (isClosed(stream)) return Promise.resolve();
   return new Promise((resolve) => stream.write('', () => resolve()));
 }

@@ -14,7 +14,7 @@ export {
   type StartedRun,
   type CallerIdOptions,
 } from './engine.js';
-export { prepareResume, deliverOwedNotifications, unsettledFailureRun } from './resume.js';
+export { prepareResume, releaseResumed, deliverOwedNotifications, unsettledFailureRun } from './resume.js';
 export type { DriverHooks, ChildExecutor, TransformRunner } from './driver-options.js';
 export type { ChildOutcome } from '../executor/index.js';
 export type { ChildResolver, EventEmitter } from './child-runs.js';

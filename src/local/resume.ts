@@ -7,6 +7,7 @@
 import { RunBusyError } from '../errors/index.js';
 import type { EventEnvelope } from '../events/index.js';
 import { isSettled, runView, type RunView } from '../runtime/index.js';
+import type { RunLease } from '../store/index.js';
 import type { Engine } from './engine.js';
 import type { LoadedRunLog } from './engine-options.js';
 
@@ -28,6 +29,12 @@ export interface ResumableRun {
   settled: RunView | null;
   /** A FAILED run's failure workflow run that never started (its process died first): driving the run starts it, once, by this run id. */
   failure: { runId: string; workflow: string } | null;
+  /**
+   * A run to drive: its lease where the store leases runs (the file store), taken before anything is said or delivered,
+   * so a run another process drives is refused (RunBusyError) before the caller claims to resume it. Drive under it
+   * (`heldLease`) and release it after (`releaseResumed`).
+   */
+  lease?: RunLease;
 }
 
 /**
@@ -39,13 +46,39 @@ export async function prepareResume(
   runId: string,
   opts: { owed?: Pick<OwedNotifications, 'catchUp'> } = {},
 ): Promise<ResumableRun> {
-  const loaded = await engine.load(runId);
-  const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
-  if (loaded.snapshot.status !== 'active' && !failure) {
-    return { loaded, settled: runView(loaded.snapshot, loaded.seq, loaded.compiled.definition), failure: null };
+  const first = await engine.load(runId);
+  if (first.snapshot.status !== 'active' && !(await engine.pendingFailureRun(first))) {
+    return { loaded: first, settled: runView(first.snapshot, first.seq, first.compiled.definition), failure: null };
   }
-  opts.owed?.catchUp(loaded.events);
-  return { loaded, settled: null, failure };
+  // One driver per run: taken before the owed notifications start, so a refused resume delivers nothing twice.
+  const lease = await engine.store.leaseRun?.(runId); // throws RunBusyError while another process drives it
+  try {
+    // Read again under the lease where a driver before moved the run on since (it may have settled it).
+    const loaded = lease && (await engine.store.lastSeq(runId)) !== first.seq ? await engine.load(runId) : first;
+    const failure = loaded.snapshot.status !== 'active' ? await engine.pendingFailureRun(loaded) : null;
+    if (loaded.snapshot.status !== 'active' && !failure) {
+      await lease?.release();
+      return { loaded, settled: runView(loaded.snapshot, loaded.seq, loaded.compiled.definition), failure: null };
+    }
+    opts.owed?.catchUp(loaded.events);
+    return { loaded, settled: null, failure, ...(lease ? { lease } : {}) };
+  } catch (err) {
+    await lease?.release();
+    throw err;
+  }
+}
+
+/** Releases what prepareResume leased once the drive has ended, after `beforeRelease` (the notifications it delivers). */
+export async function releaseResumed(
+  run: ResumableRun,
+  beforeRelease?: (runId: string) => Promise<void>,
+): Promise<void> {
+  if (!run.lease) return;
+  try {
+    await beforeRelease?.(run.loaded.snapshot.context.runId);
+  } finally {
+    await run.lease.release();
+  }
 }
 
 /**

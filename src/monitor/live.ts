@@ -18,6 +18,7 @@ import { renderOverview } from './overview.js';
 import { jsonLine, plainLine } from './lines.js';
 import { advanceRun, EventGapError, trackRun, type WatchedRun } from './track.js';
 import { followProgress, type ProgressSource } from './progress-poll.js';
+import { caughtUp, damageNow, driverChecks, settledBefore } from './log-now.js';
 
 const DAMAGED = 'DAMAGED' as WorkflowStatus;
 
@@ -91,6 +92,7 @@ interface WatchResult {
 
 export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   const now = o.now ?? Date.now;
+  const since = now();
   const tail = o.tail ?? 5;
   const runs = new Map<string, WatchedRun>();
   /** Run ids seen by discovery and not watched (another workflow, or settled before the watch), so they are read once. */
@@ -205,7 +207,9 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
           if (!(err instanceof EventGapError)) throw err;
           return fold([...(await o.store.read(runId, { fromSeq: before + 1 })), ...events]);
         });
-        runs.set(runId, run);
+        // Ended: what it said of its driver no longer holds (a frame would show it under the settled run).
+        const { undriven: _, ...settled } = run;
+        runs.set(runId, ends(run.view.status) ? settled : run);
         print(run.tail.filter((e) => e.seq > before));
         checkDone();
       })
@@ -242,7 +246,7 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
       // Without the data key, a run whose course turned on sealed values is shown as its records say (track.ts).
       const [limits, keyless] = [await limitsForView(o.store), readWithoutKey(o.store, runId)];
       const run = await foldLoaded(o.store.blobs?.(), () => trackRun(events, limits, { keyless }));
-      const damaged = await o.damage?.(runId, run.view.seq);
+      const damaged = await damageNow(o.store, o.damage, runId, run.view.seq);
       if (damaged) {
         runs.set(runId, { ...run, damaged, view: { ...run.view, status: DAMAGED } });
         if (o.mode === 'frame') scheduleDraw();
@@ -264,31 +268,18 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
   };
 
   // Runs nobody drives: said once each time they come to be so (the watch goes on: a serve or resume may come).
-  let checking = false;
-  const checkDrivers = async () => {
-    if (!o.undriven || checking || finished) return;
-    checking = true;
-    try {
-      for (const run of [...runs.values()]) {
-        if (ends(run.view.status) || run.view.status === DAMAGED) continue;
-        const text = await o.undriven(run.runId, run.view);
-        const now = runs.get(run.runId);
-        if (!now || finished || (now.undriven ?? null) === text) continue;
-        const { undriven: _, ...rest } = now;
-        runs.set(run.runId, text === null ? rest : { ...rest, undriven: text });
-        if (o.mode === 'frame') scheduleDraw();
-        else if (o.mode === 'json')
-          o.out.write(
-            `${JSON.stringify(text === null ? { runId: run.runId, driven: true } : { runId: run.runId, undriven: text })}\n`,
-          );
-        else o.out.write(`${run.runId}  ${text ?? 'a process drives this run now'}\n`);
-      }
-    } catch (err) {
-      fail(err);
-    } finally {
-      checking = false;
-    }
-  };
+  const checkDrivers = driverChecks({
+    undriven: o.undriven ?? (async () => null),
+    runs,
+    ends: (s) => ends(s) || s === DAMAGED,
+    finished: () => finished,
+    caughtUp: (runId) => caughtUp(o.store, runs, runId, onEvents, (id) => queues.get(id)),
+    fail,
+    set: (run) => runs.set(run.runId, run),
+    mode: o.mode,
+    write: (t) => o.out.write(t),
+    redraw: scheduleDraw,
+  });
   const driverTimer = o.undriven ? setInterval(() => void checkDrivers(), o.driverCheckMs ?? 1000) : undefined;
   // Progress: pushed by the store's channel (never an event), drawn or printed when it changes (progress-poll.ts).
   const stopProgress = o.progress
@@ -367,12 +358,13 @@ export async function watchRuns(o: WatchOptions): Promise<WatchResult> {
       discovery = discoverRuns(o.store, workflowId, (runId) => void pickUp(runId, true).catch(fail), o.pollMs);
       await discovery.ready;
       const listed = await o.store.listRuns(workflowId ? { workflowId } : {});
-      for (const r of listed) if (SETTLED_STATUSES.includes(r.status)) ignored.add(r.runId);
-      await Promise.all(listed.filter((r) => !SETTLED_STATUSES.includes(r.status)).map((r) => pickUp(r.runId, false)));
+      // Settled before the watch began: not watched; settled since (a driver that finished meanwhile): shown settled.
+      for (const r of listed) if (settledBefore(r, since)) ignored.add(r.runId);
+      await Promise.all(listed.filter((r) => !settledBefore(r, since)).map((r) => pickUp(r.runId, false)));
     }
     if (logUpdate) draw();
     checkDone();
-    void checkDrivers();
+    if (o.undriven) void checkDrivers();
     const stopped = await done;
     return {
       runs: [...runs.values()].map((r) => ({ runId: r.runId, workflowId: r.view.workflowId, status: r.view.status })),

@@ -230,7 +230,7 @@ export async function natsBackend(opts: { url: string }): Promise<
       startNeeds: async (workflowId) =>
         (await client.mayWriteLog())
           ? `a start records run.started in the log as that user, as \`ledgerflow start --nats\` does, which needs the JetStream API ("$JS.API.>"), the registry (KV ${DEFINITIONS_BUCKET}), "lf.events.${workflowId}.*" and "lf.inputs.${user}.*" in the user's publish permissions; the shipped nats.conf gives that to the engine user only. ${instead}`
-          : `a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), which \`ledgerflow users nats-conf\` gives to L0, L1 and L2, and an engine started with --users judges the level; the shipped nats.conf gives it to nobody but the engine user. ${instead}`,
+          : `a person's start is published on "lf.starts.${user}" (the verdict heard on "lf.verdicts.starts.${user}.*"), which \`ledgerflow users nats-conf\` gives to L0, L1 and L2 (the shipped nats.conf to its people, alice, bob, cfo and commander), and an engine started with --users judges the level. ${instead}`,
       // The person's own connection: nats.conf decides whether they may write the schedules' bucket.
       schedule: (a) => client.schedules(a),
       emit: (event) => emit(person, user, event),

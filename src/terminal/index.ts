@@ -5,4 +5,4 @@
  */
 export { inert, inertJson, inertValue, inertLines } from './inert.js';
 export { progressLines, PROGRESS_SYMBOLS } from './progress.js';
-export { etaText, percentText, progressBar, progressText } from './progress-bar.js';
+export { etaLeft, etaText, leftText, percentText, progressBar, progressText } from './progress-bar.js';

@@ -20,15 +20,36 @@ export function percentText(fraction: number): string {
   return `${Math.floor(Math.min(1, Math.max(0, fraction)) * 100)}%`;
 }
 
-/** The time left until `eta` from `now`: `ETA 12s`, `ETA 3m 05s`, `ETA 1h 02m`; '' when not known. */
-export function etaText(eta: string | undefined, now: number): string {
-  if (eta === undefined) return '';
-  const left = Math.max(0, Date.parse(eta) - now);
-  if (!Number.isFinite(left)) return '';
-  const s = Math.ceil(left / 1000);
-  if (s < 60) return `ETA ${s}s`;
-  if (s < 3600) return `ETA ${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `ETA ${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+/**
+ * What is left at `now` of a live value's estimate: ms until `eta` (the end at the rate from the attempt's start to its
+ * last report), counting down while the task is quiet; `'overdue'` once `now` has reached it and the task is not done
+ * (a task at 40% that went quiet is not about to finish, whatever the estimate said); null when nothing is estimated.
+ * Pure: `now` is given.
+ */
+export function etaLeft(p: { fraction: number; eta?: string | undefined }, now: number): number | 'overdue' | null {
+  if (p.eta === undefined) return null;
+  const left = Date.parse(p.eta) - now;
+  if (!Number.isFinite(left)) return null;
+  if (left > 0) return left;
+  return p.fraction >= 1 ? 0 : 'overdue';
+}
+
+/** `12s`, `3m 05s`, `1h 02m`: a time left, rounded up to the second. */
+export function leftText(ms: number): string {
+  const s = Math.ceil(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * The time left of a live value at `now`: `ETA 12s`, `ETA 3m 05s`, `ETA 1h 02m`; `ETA overdue` once its estimate has
+ * passed while the task is not done (never a finished-sounding `ETA 0s` at 40%); '' when not known.
+ */
+export function etaText(p: { fraction: number; eta?: string | undefined }, now: number): string {
+  const left = etaLeft(p, now);
+  if (left === null) return '';
+  return left === 'overdue' ? 'ETA overdue' : `ETA ${leftText(left)}`;
 }
 
 /**
@@ -36,7 +57,7 @@ export function etaText(eta: string | undefined, now: number): string {
  * no ETA; `width` is the bar's.
  */
 export function progressText(p: TaskProgress, now: number, width = 20): string {
-  const eta = p.live ? etaText(p.eta, now) : '';
+  const eta = p.live ? etaText(p, now) : '';
   return [`${progressBar(p.fraction, width)} ${percentText(p.fraction)}`, eta, p.message ? ` ${inert(p.message)}` : '']
     .filter((s) => s !== '')
     .join(' ');

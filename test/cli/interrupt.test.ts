@@ -171,6 +171,8 @@ describe.concurrent('a run killed with SIGKILL loses nothing and resumes', () =>
         `run ${runId} is being driven by another process \\(pid ${holder.pid} on host \\S+ since \\d{4}-\\d\\d-\\d\\dT`,
       ),
     );
+    // Refused before it says anything: no "resuming run … at event N" from a resume that resumes nothing.
+    expect(second.stdout).not.toMatch(/resuming run/);
     expect(slowStarts()).toHaveLength(2); // the killed run's and the holder's: the second resume ran nothing
 
     holder.kill('SIGKILL');

@@ -74,6 +74,14 @@ const rows: Row[] = [
   { what: 'signal as the worker', pub: `lf.signals.worker.${R}`, may: ['engine'] },
   { what: 'pause/cancel as alice', pub: `lf.control.alice.${R}`, may: ['engine', 'alice'] },
   { what: 'pause/cancel as the worker', pub: `lf.control.worker.${R}`, may: ['engine'] },
+  // A person's requests (docs/users.md#starting-and-deploying-as-yourself), as `users nats-conf` grants an L0/L1 person.
+  { what: 'ask to start as alice', pub: 'lf.starts.alice', may: ['engine', 'alice'] },
+  { what: 'ask to start as bob', pub: 'lf.starts.bob', may: ['engine'] },
+  { what: 'ask to start as the worker', pub: 'lf.starts.worker', may: ['engine'] },
+  { what: "upload a start's large input as alice", pub: 'lf.uploads.alice.r1.abc', may: ['engine', 'alice'] },
+  { what: 'ask to deploy as alice', pub: 'lf.deploys.alice', may: ['engine', 'alice'] },
+  { what: 'ask to deploy as the worker', pub: 'lf.deploys.worker', may: ['engine'] },
+  { what: "hear alice's start verdicts", sub: 'lf.verdicts.starts.alice.*', may: ['engine', 'alice'] },
   // Verdicts: each hears their own.
   { what: "hear alice's approval verdicts", sub: `lf.verdicts.approvals.*.*.alice`, may: ['engine', 'alice'] },
   { what: "hear bob's approval verdicts", sub: `lf.verdicts.approvals.*.*.bob`, may: ['engine'] },

@@ -9,7 +9,7 @@ import {
   type LiveProgress,
   type ProgressChannel,
 } from '../../src/progress/index.js';
-import { etaText, progressBar, progressText } from '../../src/terminal/index.js';
+import { etaLeft, etaText, progressBar, progressText } from '../../src/terminal/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('a progress value', () => {
@@ -84,14 +84,51 @@ describe('the reporter of an attempt', () => {
   });
 });
 
+describe('the time left of a task that goes quiet (docs/handlers.md#progress)', () => {
+  // The docs' handler: 40% reported 4 s into the attempt, then nothing more for a while.
+  const startedAt = '2026-01-01T00:00:00.000Z';
+  const at = '2026-01-01T00:00:04.000Z';
+  const reported = { fraction: 0.4, at, startedAt };
+  const eta = new Date(Date.parse(at) + etaMs(reported)!).toISOString();
+  const secondsOn = (s: number) => Date.parse(at) + s * 1000;
+
+  it("estimates from the attempt's start, not from the last report: 4 s for 40% leaves 6 s", () => {
+    expect(eta).toBe('2026-01-01T00:00:10.000Z');
+    expect(etaLeft({ fraction: 0.4, eta }, secondsOn(0))).toBe(6_000);
+  });
+
+  it('counts down with the time since the last report while the task is quiet', () => {
+    expect(etaText({ fraction: 0.4, eta }, secondsOn(0))).toBe('ETA 6s');
+    expect(etaText({ fraction: 0.4, eta }, secondsOn(2))).toBe('ETA 4s');
+    expect(etaText({ fraction: 0.4, eta }, secondsOn(5.5))).toBe('ETA 1s');
+  });
+
+  it('says overdue once the estimate has passed, never a finished-sounding 0s at 40%', () => {
+    for (const s of [6, 7, 60, 3600]) {
+      expect(etaLeft({ fraction: 0.4, eta }, secondsOn(s))).toBe('overdue');
+      expect(etaText({ fraction: 0.4, eta }, secondsOn(s))).toBe('ETA overdue');
+    }
+    const line = progressText({ fraction: 0.4, at, attempt: 1, live: true, startedAt, eta }, secondsOn(30), 10);
+    expect(line).toBe('████░░░░░░ 40% ETA overdue');
+  });
+
+  it('a value reported done is done: 0s, not overdue; no estimate, no ETA', () => {
+    const done = { fraction: 1, at, startedAt };
+    const doneAt = new Date(Date.parse(at) + etaMs(done)!).toISOString();
+    expect(etaText({ fraction: 1, eta: doneAt }, secondsOn(3))).toBe('ETA 0s');
+    expect(etaLeft({ fraction: 0.4 }, secondsOn(3))).toBeNull();
+    expect(etaLeft({ fraction: 0.4, eta: 'not a time' }, secondsOn(3))).toBeNull();
+  });
+});
+
 describe("status and watch's rendering", () => {
   it('draws a bar, the percentage, the ETA and the message', () => {
     expect(progressBar(0.4, 10)).toBe('████░░░░░░');
     expect(progressBar(0.999, 10)).toBe('█████████░');
     const now = Date.parse('2026-01-01T00:00:10.000Z');
-    expect(etaText('2026-01-01T00:00:22.000Z', now)).toBe('ETA 12s');
-    expect(etaText('2026-01-01T00:03:15.000Z', now)).toBe('ETA 3m 05s');
-    expect(etaText(undefined, now)).toBe('');
+    expect(etaText({ fraction: 0.4, eta: '2026-01-01T00:00:22.000Z' }, now)).toBe('ETA 12s');
+    expect(etaText({ fraction: 0.4, eta: '2026-01-01T00:03:15.000Z' }, now)).toBe('ETA 3m 05s');
+    expect(etaText({ fraction: 0.4 }, now)).toBe('');
     expect(
       progressText(
         {

@@ -84,7 +84,11 @@ describe('ledgerflow watch <run> (embedded store, stdout a pipe)', () => {
           .find((l) => /progress {2}scan {2}.* 40%/.test(l)),
       { timeout: 30_000, detail: watch.output },
     );
-    expect(line).toMatch(/ {2}watched {2}progress {2}scan {2}█{8}░{12} 40% ETA \d+s {2}scanned 4 of 10 files$/);
+    // The page's handler reports 40% a few ms into its attempt and then goes quiet (held): by the time watch shows it the
+    // estimate from the attempt's start has passed, which reads overdue, never a finished-sounding "ETA 0s" at 40%.
+    expect(line).toMatch(
+      / {2}watched {2}progress {2}scan {2}█{8}░{12} 40% ETA (overdue|[1-9]\d*s) {2}scanned 4 of 10 files$/,
+    );
     writeFileSync(release, '');
     expect(await run.exited, run.output()).toBe(0);
     expect(await watch.exited, watch.output()).toBe(0);

@@ -2,8 +2,9 @@
  * `ledgerflow ui --nats` against a real nats-server: people sign in with their
  * NATS user and password, and each action is published as that user, so the
  * server's permissions decide. The server runs nats.conf with alice made an
- * approver only (her lf.control line dropped, as nats.conf itself suggests
- * for people who may not control runs): she may approve, not cancel. The
+ * approver only (her lf.control and lf.starts lines dropped, as nats.conf
+ * itself suggests for people who may not control runs or ask for starts):
+ * she may approve, not cancel nor start; bob keeps the shipped lines. The
  * worker user, whom nats.conf does not let read the log, reads nothing: 403
  * on every read. The UI's own connection gives the engine's credentials.
  */
@@ -26,7 +27,9 @@ const conf = join(dir, 'nats.conf');
 // The engine, deploy and start below connect without credentials: nats-dev.conf's no_auth_user, added here.
 writeFileSync(
   conf,
-  `${readFileSync(NATS_CONF, 'utf8').replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')}\nno_auth_user: engine\n`,
+  `${readFileSync(NATS_CONF, 'utf8')
+    .replace('"lf.signals.alice.*", "lf.control.alice.*"', '"lf.signals.alice.*"')
+    .replace('"lf.starts.alice", ', '')}\nno_auth_user: engine\n`,
 );
 /** The describe's nats-server (useCluster below). */
 let nats: Cluster;
@@ -207,7 +210,7 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     expect(late.status).toBe(409);
   });
 
-  it('start and emit as alice with the shipped nats.conf: a bad form is a 400, then a 403 saying which permission to add; as engine both work', async () => {
+  it('start and emit as alice without the lines: a bad form is a 400, then a 403 saying which permission to add; bob starts with the shipped lines; as engine both work', async () => {
     const alice = await signIn('alice', 'alice-dev-password');
     const post = (h: Record<string, string>, path: string, body: unknown) =>
       api(path, { method: 'POST', headers: h, body: JSON.stringify(body) });
@@ -221,6 +224,19 @@ describe.skipIf(noNats)('ledgerflow ui --nats', () => {
     expect(startBody.error.code).toBe('LF_FORBIDDEN');
     expect(startBody.error.message).toMatch(/alice may not start runs/);
     expect(startBody.error.message).toContain('"lf.starts.alice"');
+    // bob's block as shipped (what `users nats-conf` gives an L1 person): his start is a request the engine takes.
+    const bob = await signIn('bob', 'bob-dev-password');
+    const byBob = await post(bob.headers, '/api/workflows/orders/start', { input: { customer: 'c0' } });
+    const byBobBody = await json(byBob);
+    expect(byBob.status, JSON.stringify(byBobBody)).toBe(200);
+    await waitFor(
+      "bob's run COMPLETED",
+      async () => {
+        const r = (await json(await api(`/api/runs/${byBobBody.runId}`, { headers: bob.headers }))).run;
+        return r?.status === 'COMPLETED';
+      },
+      { timeout: 20_000 },
+    );
     const emit = await post(alice.headers, '/api/events/order_placed', { data: { customer: 'c1', amount: 1 } });
     const emitBody = await json(emit);
     expect(emit.status, JSON.stringify(emitBody)).toBe(403);

@@ -5,7 +5,7 @@ import { bundledDefaults, loadDefinitionFile } from '../../files/index.js';
 import { RunBusyError, formatDiagnostic } from '../../errors/index.js';
 import { checkPriority } from '../../limits/index.js';
 import { callerIdFlags } from '../flags/run-id.js';
-import { deliverOwedNotifications, prepareResume, unsettledFailureRun } from '../../local/index.js';
+import { deliverOwedNotifications, prepareResume, releaseResumed, unsettledFailureRun } from '../../local/index.js';
 import { finishNotifications, keepLeaseFor, withNotifier } from '../../notify/index.js';
 import { inert } from '../../terminal/index.js';
 import { storeFor, useStore } from '../open-store.js';
@@ -149,7 +149,20 @@ export async function resumeCmd(
   if (r.resumed) say(`run ${runId} resumed (it was paused)${runs.store === 'nats' ? ` as ${r.resumed.by}` : ''}`);
   const notifier = cliNotifier(storeFor(g), opts.notifications, say);
   const engine = drivingEngine(io, g, opts, notifier, notices);
-  const run = await prepareResume(engine, runId, { owed: notifier });
+  // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
+  const drivenElsewhere = async (err: unknown): Promise<number> => {
+    if (!(r.resumed && err instanceof RunBusyError)) throw err;
+    say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
+    if (opts.json) io.out(json(await withTaskProgress(g, await engine.status(runId))));
+    return EXIT.ok;
+  };
+  // The run's lease is taken here (prepareResume), before anything says it resumes: a run another process drives is refused first.
+  let run;
+  try {
+    run = await prepareResume(engine, runId, { owed: notifier });
+  } catch (err) {
+    return drivenElsewhere(err);
+  }
   if (run.settled) {
     say(`run ${runId} is already ${run.settled.status}; nothing to resume`);
     const { busy } = await deliverOwedNotifications(engine, runId, {
@@ -166,27 +179,33 @@ export async function resumeCmd(
     if (opts.json) io.out(json(await withTaskProgress(g, run.settled)));
     return exitCodeForStatus(run.settled.status);
   }
-  const { handlers } = await recordedHandlers(opts.handlers, run.loaded.events);
-  say(
-    run.failure
-      ? `run ${runId} is FAILED but its failure workflow ${run.failure.workflow} never started: starting it (run ${run.failure.runId})`
-      : `resuming run ${runId} at event ${run.loaded.seq}`,
-  );
+  const leased = run;
   try {
+    const { handlers } = await recordedHandlers(opts.handlers, leased.loaded.events);
+    say(
+      leased.failure
+        ? `run ${runId} is FAILED but its failure workflow ${leased.failure.workflow} never started: starting it (run ${leased.failure.runId})`
+        : `resuming run ${runId} at event ${leased.loaded.seq}`,
+    );
+    const lease = leased.lease ? { heldLease: leased.lease } : {};
     return await drive(
       io,
       g,
       (signal) =>
-        engine.drive(run.loaded, { handlers, ...flags, signal, releaseOnStop: true, ...keepLeaseFor(notifier) }),
+        engine.drive(leased.loaded, {
+          handlers,
+          ...flags,
+          signal,
+          releaseOnStop: true,
+          ...keepLeaseFor(notifier),
+          ...lease,
+        }),
       opts,
       notifier,
       notices,
     );
-  } catch (err) {
-    // Un-paused, and another process (a `ledgerflow serve`) drives the run: it acts on run.resumed, which is all that was asked.
-    if (!(r.resumed && err instanceof RunBusyError)) throw err;
-    say(`run ${runId} is driven by pid ${String(err.meta.pid ?? '?')} (e.g. ledgerflow serve), which continues it`);
-    if (opts.json) io.out(json(await withTaskProgress(g, await engine.status(runId))));
-    return EXIT.ok;
+  } finally {
+    // Its notifications delivered first: a `serve` on the store leaves a leased run's to its driver.
+    await releaseResumed(leased, keepLeaseFor(notifier).beforeLeaseRelease);
   }
 }

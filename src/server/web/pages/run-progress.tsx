@@ -8,12 +8,15 @@ import { stream } from '../api.js';
 import { Card } from '../components/common.js';
 import type { TaskProgress } from '../types.js';
 
-/** `3m 05s`, `12s`: the time left until `eta`. */
-function left(eta: string, now: number): string {
-  const s = Math.max(0, Math.ceil((Date.parse(eta) - now) / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+/** `ETA 3m 05s`, `ETA 12s`: the time left until `eta`; `ETA overdue` once it passed while the task is not done (as `status`). */
+function etaText(p: TaskProgress & { eta: string }, now: number): string {
+  const ms = Date.parse(p.eta) - now;
+  if (!Number.isFinite(ms)) return '';
+  if (ms <= 0 && p.fraction < 1) return 'ETA overdue';
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `ETA ${s}s`;
+  if (s < 3600) return `ETA ${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `ETA ${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export function RunProgress(props: { runId: string; initial: Record<string, TaskProgress>; now: number }) {
@@ -41,7 +44,9 @@ export function RunProgress(props: { runId: string; initial: Record<string, Task
               <span class="mono progress-name">{instance}</span>
               <progress max={1} value={p.fraction} aria-label={`${instance}: ${pct}%`} />
               <span class="progress-pct">{pct}%</span>
-              {p.live && p.eta ? <span class="muted progress-eta">ETA {left(p.eta, props.now)}</span> : null}
+              {p.live && p.eta ? (
+                <span class="muted progress-eta">{etaText({ ...p, eta: p.eta }, props.now)}</span>
+              ) : null}
               {p.message ? <span class="progress-message">{p.message}</span> : null}
             </li>
           );
