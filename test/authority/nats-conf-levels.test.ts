@@ -63,9 +63,15 @@ describe('users nats-conf: start and deploy requests by level', () => {
 describe('users nats-conf: reading the log (docs/users.md: L0–L2 read it, a Worker does not)', () => {
   /** A user's publish lines. */
   const publishes = (name: string): string[] => JSON.parse(/publish: (\[[^\]]*\])/.exec(block(name))![1]!) as string[];
-  const READS = ['$JS.API.INFO', '$JS.API.STREAM.INFO.LF_EVENTS', '$JS.API.STREAM.MSG.GET.LF_EVENTS'];
+  const READS = [
+    '$JS.API.INFO',
+    '$JS.API.STREAM.INFO.LF_EVENTS',
+    '$JS.API.STREAM.MSG.GET.LF_EVENTS',
+    // The large payloads the log refers to, by gets too (test/cli/nats-people-blobs.test.ts).
+    '$JS.API.STREAM.MSG.GET.OBJ_LF_BLOBS',
+  ];
 
-  it("gives every person the log's message gets and the two read-only looks before them; no consumer, no LF_PROGRESS", () => {
+  it("gives every person the log's message gets (and its payloads') and the two read-only looks before them; no consumer, no LF_PROGRESS", () => {
     for (const name of ['alice', 'bob', 'ops-east']) {
       const lines = publishes(name);
       expect(lines, name).toEqual(expect.arrayContaining(READS));
