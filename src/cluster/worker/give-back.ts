@@ -8,6 +8,11 @@
  * times does not fail its attempts with LF_ATTEMPT_LOST. An attempt its own engine runs (engine --handlers) is given
  * back through that engine's commit instead, with no message (LocalAttempts), and on LF_INPUTS if that fails.
  *
+ * Before the release goes, the run of the attempt given back is settled in the attempt ledger as no longer wanted
+ * (`aborted`, as an engine settles one: worker-claim.ts abandon): with several engines, the one that offered it may not
+ * be the one that records the release, and once it stops hearing of it it queues a copy; the worker given that copy
+ * reads the mark and drops it unrun (the engine finds the loss stale), so the handler does not run twice.
+ *
  * The attempt's deliveries are acked once the release is published: the restart is a new message. What could not be
  * given back (the publish failed, or the attempt was still being claimed) is handed back as before: another worker
  * reports it lost, and that counts. A worker killed (kill -9, a crash) gives nothing back, so its attempts still count.
@@ -15,7 +20,7 @@
 import type { AttemptControl } from '../../executor/index.js';
 import { errorMessage } from '../../errors/index.js';
 import type { InHand, OutcomeMessage, ReleaseMessage, TaskMessage } from '../transport/index.js';
-import type { Deliveries } from './worker-claim.js';
+import type { Claimed, Deliveries } from './worker-claim.js';
 import type { OutcomeReporter } from './report-outcome.js';
 
 /** How long a stopping worker waits for the server to take each release before handing the attempt back instead. */
@@ -29,6 +34,8 @@ export interface Running {
   /** Its deliveries (more may arrive while it runs). */
   msgs: Deliveries;
   control: AttemptControl;
+  /** Its claim in the attempt ledger: settled as no longer wanted when it is given back. */
+  claimed: Pick<Claimed, 'abandon'>;
   /** Its own engine's commit (engine --handlers). */
   commit?: ((report: OutcomeMessage | ReleaseMessage) => Promise<void>) | undefined;
   /** Given back: its handler's end is neither reported nor committed, its deliveries are not answered. */
@@ -66,6 +73,16 @@ async function giveBack(
       a.released = true;
       a.control.abort(new Error('the worker is stopping: the attempt is given back'));
       const release = releaseOf(a.task, o.worker);
+      // Settled in the ledger first: the engine that offered this run of it may not be the one that records the
+      // release, and, no longer hearing of it, it queues a copy; the worker given that copy drops it unrun (aborted)
+      // rather than run it beside the restart. Given back all the same if the mark cannot be made.
+      try {
+        await a.claimed.abandon(Date.now() + RELEASE_TIMEOUT_MS);
+      } catch (err) {
+        o.log(
+          `${key}: could not settle it as given back in the attempt ledger (${errorMessage(err)}); giving it back all the same (a copy of this run of it queued later may run beside its restart)`,
+        );
+      }
       if (a.commit) {
         try {
           await a.commit(release);

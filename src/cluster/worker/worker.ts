@@ -185,7 +185,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (!claimed) return;
     const { deferred } = claimed;
     const stopBeating = heartbeat(host, attempt, claimed);
-    const run: Running = { task, msgs: attempt.msgs, control: attemptControl(task), commit };
+    const run: Running = { task, msgs: attempt.msgs, control: attemptControl(task), claimed, commit };
     running.set(key, run);
     try {
       const { ring, ...given } = means.for(task, keyed);
