@@ -53,7 +53,7 @@ const MEANING = {
   'run.forked':
     "The run is a fork (`ledgerflow fork`, docs/runs.md#forking-a-run), recorded right after its run.started in the same commit: `from` the run it was forked from, `at` the point (after event `seq` of that run; `task`: the task `--at` named, which starts again here), `by` who forked it. Changes no state: the outputs the fork reuses are in run.started's `source.forked`.",
   'task.released':
-    'The attempt in flight was given back by a clean stop of the process running it (Ctrl-C, SIGTERM, a `serve` whose grace ran out), recorded before that process ended; `restart` is which run of the attempt (0: its first). It stays in flight: the next `resume` or `serve` runs it again (task.restarted) under the same attempt number and idempotency key, and that restart is not counted as a loss (a process killed with the attempt, `kill -9` or a crash, still is: past 3 losses the attempt fails with `LF_ATTEMPT_LOST`).',
+    'The attempt in flight was given back by a clean stop of the process running it (Ctrl-C, SIGTERM, a `serve` whose grace ran out; over NATS a `worker` or an `engine --handlers` stopped with SIGTERM or SIGINT whose `--grace` ran out), recorded before that process ended; `restart` is which run of the attempt (0: its first). It stays in flight: the next `resume` or `serve` runs it again (task.restarted) under the same attempt number and idempotency key — over NATS the engine records that task.restarted in the same commit and hands the attempt out again at once — and that restart is not counted as a loss (a process killed with the attempt, `kill -9` or a crash, still is: past 3 losses the attempt fails with `LF_ATTEMPT_LOST`).',
 } as const satisfies Record<EventType, string>;
 
 type Json = {

@@ -75,7 +75,7 @@ export {
   type InputSender,
   type InputReview,
 } from './input-review.js';
-export { reviewLoss, MAX_RESTARTS } from './restarts.js';
+export { reviewLoss, reviewRelease, MAX_RESTARTS } from './restarts.js';
 export {
   reconcile,
   heldBy,

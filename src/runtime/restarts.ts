@@ -101,3 +101,58 @@ export function reviewLoss(snapshot: RunSnapshot, loss: LostAttempt, opts: { rea
     },
   };
 }
+
+/** A run of an attempt its process gave back as it stopped cleanly (task.released), as an engine that takes it up judges it. */
+interface ReleasedRun extends InstanceFields {
+  taskId: string;
+  attempt: number;
+  /** Which run of the attempt was given back (0: its first). */
+  restart: number;
+  /** Who had it (a worker's ledger name), when known. */
+  lost?: string;
+  by?: string;
+  unauthenticated?: boolean;
+  time: string;
+}
+
+type ReleaseReview = { kind: 'release'; events: PendingEvent[] } | { kind: 'stale'; reason: string };
+
+/**
+ * A run given back by a process that goes on being asked for nothing (a NATS worker or `engine --handlers` stopped with
+ * SIGTERM): recorded as given back (task.released) and, in the same commit, taken up again (task.restarted), so the
+ * attempt runs again at once elsewhere and the restart is not a loss (reviewLoss: losses are restarts not after a
+ * release). Only the run going on now: one that ended, was already given back, or was restarted since, is stale.
+ */
+export function reviewRelease(snapshot: RunSnapshot, run: ReleasedRun): ReleaseReview {
+  if (snapshot.status !== 'active') return { kind: 'stale', reason: 'the run has settled' };
+  if (!snapshot.context.tasks[run.taskId]) return { kind: 'stale', reason: `the run has no task ${run.taskId}` };
+  const ref = { task: run.taskId, ...instanceFields(run) };
+  const name = instanceKey(ref);
+  const task = instanceState(snapshot.context, ref);
+  if (!task) return { kind: 'stale', reason: `the run has no ${name} now` };
+  const restarts = task.restarts ?? 0;
+  if (task.status !== 'IN_PROGRESS' || task.attempts !== run.attempt || restarts !== run.restart || task.released)
+    return {
+      kind: 'stale',
+      reason: `${name} is ${task.status} at attempt ${task.attempts}${restarts ? ` (restart ${restarts})` : ''}${task.released ? ', given back already' : ''}`,
+    };
+  const attempt = { task: run.taskId, attempt: run.attempt, ...instanceFields(run) };
+  return {
+    kind: 'release',
+    events: [
+      { type: 'task.released', time: run.time, data: { ...attempt, restart: run.restart } },
+      {
+        type: 'task.restarted',
+        time: run.time,
+        data: {
+          ...attempt,
+          restart: run.restart + 1,
+          reason: 'worker_lost',
+          ...(run.lost !== undefined ? { lost: run.lost } : {}),
+          ...(run.by !== undefined ? { by: run.by } : {}),
+          ...(run.unauthenticated ? { unauthenticated: true as const } : {}),
+        },
+      },
+    ],
+  };
+}

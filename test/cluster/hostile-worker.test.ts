@@ -12,7 +12,7 @@ import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
 import { AttemptVerifier } from '../../src/cluster/transport/attempt-keys.js';
 import { TaskMessage } from '../../src/cluster/transport/messages.js';
 import { runIdForEvent } from '../../src/triggers/index.js';
-import { replayRun } from '../../src/runtime/index.js';
+import { replayRun, type Handlers } from '../../src/runtime/index.js';
 import { def } from '../helpers/engine.js';
 import { ledgerKeyOf } from '../helpers/attempts.js';
 import { deadLetters } from '../helpers/dead-letters.js';
@@ -39,26 +39,48 @@ workflow:
     - { id: sign, type: SIMPLE, queue: vault }
 `);
 
+const held = def(`
+workflow:
+  id: hostile-hold
+  version: 1
+  tasks:
+    - { id: hold, type: SIMPLE, handler: charge, input: { hold: true } }
+`);
+
 const enc = new TextEncoder();
 const claim = (worker: string, finished?: string) =>
   JSON.stringify({ worker, startedAt: new Date().toISOString(), ...(finished ? { finished } : {}) });
 
 describe.skipIf(noNats)('a hostile worker user', () => {
   const logs: string[] = [];
+  /** The idempotency keys `hold` was called with, and what lets its latest call return. */
+  const holds: string[] = [];
+  let openHold = () => {};
   /** How many times the honest worker ran each run's `charge`. */
   const ran = new Map<string, number>();
+  /** The honest worker's handlers (the same when a test stops that worker and starts another). */
+  const honest: Handlers = {
+    charge: async (input, ctx) => {
+      // hostile-hold's: runs until the test opens the gate (each run of the attempt waits for it).
+      if (input.hold === true) {
+        holds.push(ctx.idempotencyKey);
+        await new Promise<void>((r) => {
+          openHold = r;
+          ctx.signal.addEventListener('abort', () => r());
+        });
+        return { held: true };
+      }
+      const runId = ctx.idempotencyKey.split('/')[0]!;
+      ran.set(runId, (ran.get(runId) ?? 0) + 1);
+      return { charged: input.n };
+    },
+  };
   // A short ack wait: a loss the ledger says is finished is looked at again after it (and 2 s).
   const c = useCluster({
     engines: 1,
     engine: { settings: { engineAckWaitMs: 2000 }, log: (l) => logs.push(l) },
-    handlers: {
-      charge: async (input, ctx) => {
-        const runId = ctx.idempotencyKey.split('/')[0]!;
-        ran.set(runId, (ran.get(runId) ?? 0) + 1);
-        return { charged: input.n };
-      },
-    },
-    deploy: [ordered, vault],
+    handlers: honest,
+    deploy: [ordered, vault, held],
   });
   let admin: NatsConnection;
   let hostile: NatsConnection;
@@ -182,8 +204,57 @@ describe.skipIf(noNats)('a hostile worker user', () => {
         'task.completed',
       ]);
     } finally {
-      await c.addWorker({ handlers: { charge: async (input) => ({ charged: input.n }) } });
+      // With the same handlers: one of its own ran `hold` at once and counted nothing, so that a test after this one
+      // waiting for `hold` to be held (the give-back's) waited 30 s in vain, and one counting runs counted none.
+      await c.addWorker({ handlers: honest });
     }
+  }, 40_000);
+
+  // After the test above, which replaces the honest worker (it once did with a `charge` that did not hold: see there).
+  it("cannot give back (task.released) an attempt's run it was not handed: without the attempt's token, or a restarted run's claim token, nothing is recorded", async () => {
+    const { runId } = await c.client.start('hostile-hold', {});
+    await waitFor('hold running in the honest worker', () => holds.length === 1, {
+      timeout: 30_000,
+      detail: () => logs.slice(-20).join('\n'),
+    });
+    const engine = c.engines[0]!;
+    const release = (restart: number, token: string, claimToken?: string) =>
+      jetstream(hostile).publish(
+        subjects.report('worker', 'default', runId),
+        enc.encode(
+          JSON.stringify({
+            type: 'task.released',
+            runId,
+            time: new Date().toISOString(),
+            token,
+            ...(claimToken ? { claimToken } : {}),
+            data: { task: 'hold', attempt: 1, restart },
+          }),
+        ),
+      );
+    const forged = engine.stats.forged;
+    await release(0, 'made-up-token-of-the-right-length-000000000');
+    await waitFor('the made-up release refused', () => engine.stats.forged === forged + 1);
+    expect((await c.client.store.read(runId)).map((e) => e.type)).toEqual(['run.started', 'task.started']);
+
+    // The attempt's token proves its first run was handed to the sender (suppose it came by it: the engines' secret
+    // stays theirs, this test reads it as the engine user): that run is given back and restarted, not a loss.
+    const tokens = await AttemptTokens.open(jetstream(admin));
+    const token = tokens.tokenFor(runId, 'hold', 1);
+    await release(0, token);
+    await waitFor('restart 1 running in the honest worker', () => holds.length === 2);
+    // A restarted run is its own worker's: the attempt's token alone, or another run's claim token, gives nothing back.
+    await release(1, token);
+    await release(1, token, tokens.claimTokenFor(runId, 'hold', 1, 2));
+    await waitFor('both refused', () => engine.stats.forged === forged + 3);
+    openHold();
+    const view = await c.runs.wait(runId, { timeoutMs: 15_000 });
+    expect(view.status).toBe('COMPLETED');
+    const events = await c.client.store.read(runId);
+    expect(events.filter((e) => e.type === 'task.released').map((e) => e.data)).toEqual([
+      { task: 'hold', attempt: 1, restart: 0 },
+    ]);
+    expect(events.filter((e) => e.type === 'task.restarted')).toHaveLength(1);
   }, 40_000);
 
   it('cannot fill JetStream through the attempt ledger: a value over 4 KiB is refused by the server, and the bucket is bounded (60 × 7 MB in 3 s filled it)', async () => {

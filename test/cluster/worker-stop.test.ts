@@ -30,7 +30,7 @@ describe.skipIf(noNats)('a worker stopping with an offered attempt past the grac
         },
       },
     });
-    await c.client.start('stop-offered', {});
+    const { runId } = await c.client.start('stop-offered', {});
     await started.opened;
     await c.stopWorker(worker);
     release.open();
@@ -38,6 +38,11 @@ describe.skipIf(noNats)('a worker stopping with an offered attempt past the grac
       /stopping: 1 offered attempt\(s\) not finished within the grace: their engine queues them/,
     );
     expect(lines.join('\n')).not.toMatch(/stopping: 0 attempt deliveries/);
+    // The attempt was given back (task.released) and queued again at once: run to its end here, not left on the queue
+    // for the next test's worker to pull beside its own (it then had two in hand, and said so).
+    const after = await c.addWorker({ handlers: { first: async () => ({}), second: async () => ({}) } });
+    expect((await c.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe('COMPLETED');
+    await c.stopWorker(after);
   }, 30_000);
 
   it('stop({ graceMs: 0 }) hands back at once what its default grace (10 s) would wait for, as docs/nats.md says', async () => {

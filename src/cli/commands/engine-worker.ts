@@ -48,7 +48,14 @@ type TaskFlags = {
   concurrency?: string;
   outputRoot?: string;
   skills?: string;
+  grace?: string;
 };
+
+/** --grace: how long a stop lets what is in hand finish (default 10 s) before giving the attempts running back. */
+function graceFlag(flag: string | undefined): { stopGraceMs?: number } {
+  const ms = optionalDurationFlag('--grace', flag, '10s, 1m or 0');
+  return ms !== undefined ? { stopGraceMs: ms } : {};
+}
 
 export async function engineCmd(
   io: Io,
@@ -72,6 +79,7 @@ export async function engineCmd(
   const http = workerHttpFlag(opts);
   const concurrency = integerFlag('--concurrency', opts.concurrency, 1);
   const every = integerFlag('--snapshot-every', opts.snapshotEvery, 0);
+  const grace = graceFlag(opts.grace);
   const eventTypes = loadEventTypes(opts.events ?? defaultDir('events'), { required: false });
   const settings = natsSettings();
   const offers = offersEnabled();
@@ -105,6 +113,7 @@ export async function engineCmd(
           skills: parseSkills(opts.skills),
           ...(opts.queue ? { queue: opts.queue } : {}),
           ...(outputRoot ? { outputRoot } : {}),
+          ...grace,
           log: (l) => io.err(l),
         })
       : null;
@@ -121,6 +130,7 @@ export async function engineCmd(
     snapshots: { ...settings.snapshots, ...(every !== undefined ? { every } : {}) },
     ...(opts.schedules === false ? { schedules: false as const } : {}),
     notifications,
+    ...grace,
     log: (l) => io.err(l),
     ...(metrics ? { onCommit: metrics.onCommit, onNoted: metrics.metrics.hooks.onNoted } : {}),
   });
@@ -184,6 +194,7 @@ export async function workerCmd(
   const commands = opts.commands ? commandRunnerFlag(opts.commandOutputLimit) : undefined;
   const handlers = opts.handlers ? await loadHandlerModule(resolve(opts.handlers)) : {};
   const ackWaitMs = optionalDurationFlag('--ack-wait', opts.ackWait, '10s or 1m');
+  const grace = graceFlag(opts.grace);
   // KV LF_SECRETS first (the worker's default), then this file and the environment: checked now, read at each attempt.
   if (opts.secrets !== undefined) (await import('../flags/secrets-flag.js')).secretsFlag(opts.secrets);
   // The cluster's settings whole (replicas, storage…): a worker that is first on a queue creates its stream, which
@@ -203,6 +214,7 @@ export async function workerCmd(
     settings,
     skills: parseSkills(opts.skills),
     ...(opts.concurrency !== undefined ? { concurrency: integerFlag('--concurrency', opts.concurrency, 1)! } : {}),
+    ...grace,
     log: (l) => io.err(l),
   });
   await awaitServer(url, `worker ${process.pid}`, { say: (l) => io.err(l) });

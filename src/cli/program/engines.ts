@@ -17,6 +17,11 @@ import {
 import type { CommandTable } from './act.js';
 import { retentionOptions } from '../flags/retention-flags.js';
 
+/** An engine's and a worker's grace on SIGTERM/SIGINT (docs/nats.md, "Stopping an engine or a worker"). */
+const graceFlag = '--grace <duration>';
+const graceHelp =
+  'on SIGTERM/SIGINT, how long attempts in flight get to finish (default 10s); the ones still running are then given back (task.released) and run again elsewhere, not counted as lost';
+
 export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable): void {
   p.command('deploy')
     .argument('<file...>')
@@ -110,6 +115,7 @@ export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable
       '--users <file>',
       "judge each sender's L0–L3 level from this users file (docs/users.md): approvals by the task's agent_level, pause/resume/cancel by L1; a NATS user it does not name is a Worker (L3)",
     )
+    .option(graceFlag, graceHelp)
     .with(...retentionOptions)
     .with(outputRootOption, notificationsOption, ...metricsOptions, ...stateFileOptions)
     .action(act(() => import('../commands/engine-worker.js'), 'engineCmd'));
@@ -139,6 +145,7 @@ export function engineCommands(p: TableCommand, { act, actInputs }: CommandTable
       '--secrets <file>',
       "where ${secrets.NAME} values come from besides KV LF_SECRETS (read first): a YAML or JSON file of NAME: value, mode 600 (default: LEDGERFLOW_SECRETS_FILE), then the environment's LEDGERFLOW_SECRET_<NAME>",
     )
+    .option(graceFlag, graceHelp)
     .action(act(() => import('../commands/engine-worker.js'), 'workerCmd'));
   const secrets = p
     .command('secrets')

@@ -12,7 +12,7 @@ import {
   type InHand,
 } from '../transport/index.js';
 import { serveDirectReports } from './direct-reports.js';
-import type { DirectDispatch } from './direct-dispatch.js';
+import { DirectDispatch } from './direct-dispatch.js';
 import type { EngineStats } from './engine-stats.js';
 import { takeGateWait, type skilledBy } from './gate-waits.js';
 import type { Inbox, Lifecycle } from './inbox.js';
@@ -71,6 +71,8 @@ export function takeEngineMessages(o: EngineConsumers): { closeOwnReports: () =>
     finishedRecheckMs: (settings?.engineAckWaitMs ?? 10_000) + 2000,
     // After the commit's effects are handed on (the next attempt offered under this run's custody, kept meanwhile).
     ...(direct ? { reported: (e) => direct.reported(e) } : {}),
+    // Only the run given back: the restart the same commit offered stays in custody.
+    ...(direct ? { givenBack: (e) => direct.done(e.runId, DirectDispatch.keyOf(e)) } : {}),
     openReport: (input) => {
       const ring = ringOf(store);
       return ring ? openOutcome(input, ring) : Promise.resolve(input);

@@ -2,7 +2,8 @@
  * Runtime inputs (stream LF_INPUTS), as an engine takes them: each is a claim, checked here before anything is folded
  * (an input counts only when its sender may send it).
  *
- * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its outcome, or its loss). Counted only with
+ * - lf.inputs.<sender>.<queue>.<runId>: a worker's report of an attempt (its outcome, its loss, or the run it gave
+ *   back as it stopped: task.released, which a restarted run's claim token must go with). Counted only with
  *   the attempt's token (only the worker handed the attempt has it) and only on the attempt's own queue: nats.conf
  *   gives each worker user `lf.inputs.<user>.<queue>.*` for the queues it is given, so a user cannot report attempts of
  *   another queue, even one whose token it came by.
@@ -20,13 +21,14 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { instanceFields, instanceToken, iso } from '../../compiler/index.js';
 import type { PendingEvent } from '../../events/index.js';
 import type { HandedCommit } from '../../store/index.js';
-import { attemptQueue, reviewLoss } from '../../runtime/index.js';
+import { attemptQueue, reviewLoss, reviewRelease } from '../../runtime/index.js';
 import {
   parseInbound,
   rawOf,
   type AttemptTokens,
   type DeadLetterDetails,
   type OutcomeMessage,
+  type ReleaseMessage,
   type Custody,
 } from '../transport/index.js';
 import type { Inbox } from './inbox.js';
@@ -52,6 +54,15 @@ export interface InputHost {
    * straight to a worker lets go of it (direct-dispatch.ts), whichever way the outcome came.
    */
   reported?(e: { runId: string; taskId: string; iteration?: number; item?: number; attempt: number }): void;
+  /** A run of the attempt was given back and restarted (task.released): an engine that offered that run lets go of it. */
+  givenBack?(e: {
+    runId: string;
+    taskId: string;
+    iteration?: number;
+    item?: number;
+    attempt: number;
+    restart: number;
+  }): void;
   /** A report's values opened when the worker sealed them (src/encryption/wire.ts), before they are folded. */
   openReport?(input: OutcomeMessage): Promise<OutcomeMessage>;
   /**
@@ -103,6 +114,49 @@ export function recordOutcome(
   });
 }
 
+/**
+ * A run of an attempt its worker gave back as it stopped cleanly (its token, and a restarted run's claim token, already
+ * checked): task.released and task.restarted in one commit (runtime/restarts.ts reviewRelease), whose effects hand the
+ * attempt out again at once; not a loss. The run as it is then, null when it reads as empty, or the queue the attempt
+ * was handed out on when `queue` is another. A run that ended, or was given back or restarted since, is left alone.
+ */
+export function recordRelease(
+  host: InputHost,
+  input: ReleaseMessage,
+  queue: string | undefined,
+  by: { by: string; unauthenticated?: true },
+  time: string,
+  commit: { reconcile?: boolean; fresh?: boolean; commitKey?: string; custody: Custody | null },
+): Promise<Loaded | null | { refused: string }> {
+  return host.runs.withRun(input.runId, async () => {
+    const st = await host.runs.load(input.runId, true);
+    if (!st) return null;
+    const { task, attempt, restart, worker } = input.data;
+    const want = queueRefused(st, task, queue);
+    if (want) return { refused: want };
+    const run = { taskId: task, ...instanceFields(input.data), attempt, restart };
+    const review = reviewRelease(st.snapshot, {
+      ...run,
+      ...(worker !== undefined ? { lost: worker } : {}),
+      ...by,
+      time,
+    });
+    if (review.kind === 'stale') {
+      host.log(
+        `run ${input.runId}: ${task} attempt ${attempt} given back by ${by.by}: no longer applies (${review.reason})`,
+      );
+      return st;
+    }
+    host.stats.restarts++;
+    host.log(
+      `run ${input.runId}: ${task} attempt ${attempt} given back by ${worker ?? by.by} as it stopped; running it again (not a loss)`,
+    );
+    const done = await host.runs.process(input.runId, review.events, commit);
+    host.givenBack?.({ runId: input.runId, ...run });
+    return done;
+  });
+}
+
 /** Handles one input; acks it, or puts it back (nak) when it is to be looked at again. */
 export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Promise<void> {
   const parsed = parseInbound('input', rawOf(m));
@@ -122,11 +176,12 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
   };
   if (
     input.type !== 'kick' &&
-    !host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token)
+    (!host.tokens.verify(input.runId, instanceToken(input.data), input.data.attempt, input.token) ||
+      (input.type === 'task.released' && !claimed(host, input)))
   ) {
     host.stats.forged++;
     await refuse(
-      `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token: only the worker handed the attempt may report it`,
+      `${input.type} of ${input.data.task} attempt ${input.data.attempt} in run ${input.runId} does not carry that attempt's token${input.type === 'task.released' && input.data.restart > 0 ? ` and restart ${input.data.restart}'s claim token` : ''}: only the worker handed the attempt may report it`,
       { runId: input.runId, taskId: input.data.task, by: sender },
     );
     m.ack();
@@ -199,6 +254,8 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
       );
       return host.runs.process(input.runId, [review.event], commit);
     });
+  } else if (input.type === 'task.released') {
+    done = await recordRelease(host, input, queue, by, time, commit);
   } else {
     done = await recordOutcome(host, input, queue, by, time, commit);
   }
@@ -230,4 +287,12 @@ export async function takeInput(host: InputHost, m: JsMsg, custody: Custody): Pr
     await refuse(`run ${input.runId} does not exist`, { runId: input.runId });
   }
   m.ack();
+}
+
+/** A restarted run is given back only with its own claim token: a worker handed an earlier run has the attempt's token. */
+function claimed(host: InputHost, input: ReleaseMessage): boolean {
+  const { restart, attempt } = input.data;
+  return (
+    restart === 0 || host.tokens.verifyClaim(input.runId, instanceToken(input.data), attempt, restart, input.claimToken)
+  );
 }

@@ -22,10 +22,10 @@ import { randomHex } from '../../executor/index.js';
 import { errorMessage } from '../../errors/index.js';
 import type { StartAttempt } from '../../runtime/index.js';
 import type { Worker } from '../worker/index.js';
-import type { Custody, OutcomeMessage, TaskMessage } from '../transport/index.js';
+import type { Custody, OutcomeMessage, ReleaseMessage, TaskMessage } from '../transport/index.js';
 import { DirectDispatch } from './direct-dispatch.js';
 import { withHeldDeliveries } from './inbox.js';
-import { recordOutcome, type InputHost } from './inputs.js';
+import { recordOutcome, recordRelease, type InputHost } from './inputs.js';
 
 /** Attempts an engine runs itself at once by default; more are offered or queued (the in-process worker takes them). */
 export const LOCAL_ATTEMPTS_AT_ONCE = 256;
@@ -86,14 +86,19 @@ export class LocalAttempts {
     return true;
   }
 
-  /** The outcome folded into its run and committed, its effects handed on (the next attempt, maybe run here too). */
-  private async commit(outcome: OutcomeMessage, queue: string): Promise<void> {
+  /**
+   * The outcome folded into its run and committed, its effects handed on (the next attempt, maybe run here too); or
+   * the attempt given back as this engine's worker stops (task.released and task.restarted: queued for another).
+   */
+  private async commit(outcome: OutcomeMessage | ReleaseMessage, queue: string): Promise<void> {
     const host = this.o.inputs();
     host.stats.inputs++;
     const by = { by: this.o.worker.sender, ...(host.sendersProven() ? {} : { unauthenticated: true as const }) };
     const commitKey = `l${this.nonce}.${(this.n++).toString(36)}`;
     const done = await withHeldDeliveries((custody) =>
-      recordOutcome(host, outcome, queue, by, iso(host.now()), { commitKey, custody }),
+      outcome.type === 'task.released'
+        ? recordRelease(host, outcome, queue, by, iso(host.now()), { commitKey, custody })
+        : recordOutcome(host, outcome, queue, by, iso(host.now()), { commitKey, custody }),
     );
     if (!done) throw new Error(`run ${outcome.runId} reads as empty here`);
     if ('refused' in done) throw new Error(`the attempt was handed out on queue ${done.refused}, not ${queue}`);

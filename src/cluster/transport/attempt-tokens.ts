@@ -139,11 +139,26 @@ export class AttemptTokens {
 
   /** Whether `token` is the one this attempt was handed out with (compared in constant time). */
   verify(runId: string, instance: string, attempt: number, token: string | undefined): boolean {
-    if (typeof token !== 'string') return false;
-    const want = Buffer.from(this.tokenFor(runId, instance, attempt));
-    const got = Buffer.from(token);
-    return got.length === want.length && timingSafeEqual(got, want);
+    return typeof token === 'string' && same(token, this.tokenFor(runId, instance, attempt));
   }
+
+  /** Whether `claimToken` is restarted run `restart`'s own (claimTokenFor; the attempt's token for the first run). */
+  verifyClaim(
+    runId: string,
+    instance: string,
+    attempt: number,
+    restart: number,
+    claimToken: string | undefined,
+  ): boolean {
+    return typeof claimToken === 'string' && same(claimToken, this.claimTokenFor(runId, instance, attempt, restart));
+  }
+}
+
+/** Two tokens compared in constant time. */
+function same(got: string, want: string): boolean {
+  const a = Buffer.from(got);
+  const b = Buffer.from(want);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**

@@ -18,7 +18,7 @@ export { DefinitionRegistry } from './definitions.js';
 export { InHand, STOP_GRACE_MS } from './in-hand.js';
 export { AskAnswer, AskMessage, DeadLetterMessage, GateWaitMessage, InputMessage, OfferAnswer } from './messages.js';
 export { ReportAnswer, TaskMessage, TimerMessage, credentials, decodeOrUndefined } from './messages.js';
-export { encode, kickBody, type HeldMessage, type OutcomeMessage } from './messages.js';
+export { encode, kickBody, type HeldMessage, type OutcomeMessage, type ReleaseMessage } from './messages.js';
 export { ApprovalVerdict, ControlMessage, ControlVerdict, SignalMessage, SignalVerdict } from './run-verdicts.js';
 export { TriggerVerdict } from './run-verdicts.js';
 export { REPORT_RECORDED_HEADER, TAKES_NEXT_HEADER } from './report-headers.js';

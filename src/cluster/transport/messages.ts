@@ -81,6 +81,18 @@ export const InputMessage = z.discriminatedUnion('type', [
       ledger: z.enum(['taken', 'task.completed', 'task.failed', 'aborted']).optional(),
     }),
   }),
+  /**
+   * A worker stopped cleanly gives back the run it was running (give-back.ts): recorded as task.released and restarted,
+   * not a loss. `claimToken`: a restarted run's, required, so a worker handed an earlier run cannot give back this one.
+   */
+  z.object({
+    type: z.literal('task.released'),
+    runId: RunIdSchema,
+    time,
+    token: attemptToken,
+    claimToken: attemptToken.optional(),
+    data: z.object({ ...attemptRun, worker: z.string().max(200).optional() }), // worker: its ledger name (`lost`)
+  }),
   z.object({
     type: z.literal('kick'),
     runId: RunIdSchema,
@@ -100,6 +112,8 @@ export const InputMessage = z.discriminatedUnion('type', [
 export type InputMessage = z.infer<typeof InputMessage>;
 /** An attempt's outcome, as a worker reports it (on lf.inputs or, handed straight to an engine, on lf.reports). */
 export type OutcomeMessage = Extract<InputMessage, { type: 'task.completed' | 'task.failed' }>;
+/** A run of an attempt given back by its worker's clean stop (on lf.inputs, or committed by its own engine). */
+export type ReleaseMessage = Extract<InputMessage, { type: 'task.released' }>;
 
 /**
  * A worker's word, while it runs an attempt offered straight to it, that it still does (every third of the task ack

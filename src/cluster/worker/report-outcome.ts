@@ -149,6 +149,16 @@ export class OutcomeReporter {
     return null;
   }
 
+  /**
+   * Gives back a run of an attempt as this worker stops (give-back.ts): published once on LF_INPUTS, within `timeoutMs`
+   * (the stop waits for it), then its deliveries are acked; a failure throws, and the stop hands them back instead.
+   */
+  async release(msgs: readonly JsMsg[], task: TaskMessage, release: InputMessage, timeoutMs: number): Promise<void> {
+    const subject = subjects.report(this.opts.sender, this.opts.queue, task.runId);
+    await this.js.publish(subject, encode(release), { msgID: reportMessageId(task, release.type), timeout: timeoutMs });
+    for (const m of msgs) m.ack();
+  }
+
   /** Publishes the outcome or loss on LF_INPUTS (its message id makes a second publish harmless), then acks. */
   private async publish(msgs: readonly JsMsg[], task: TaskMessage, outcome: InputMessage): Promise<void> {
     const msgID = reportMessageId(task, outcome.type);
@@ -205,7 +215,7 @@ export class OutcomeReporter {
 
 /**
  * The message id of a report on LF_INPUTS: one outcome per attempt (whichever run of it reports first is written), one
- * loss per run of it. It holds reportDigest(token), which only the worker handed the attempt can compute and no ledger
+ * loss and one release per run of it. It holds reportDigest(token), which only the worker handed the attempt can compute and no ledger
  * key gives away: an id of run, task and attempt alone another worker could write ahead of the run (event-started run
  * ids are predictable), and the real report would be dropped as a duplicate.
  */
@@ -214,5 +224,6 @@ export function reportMessageId(
   type: InputMessage['type'],
 ): string {
   const id = `${task.runId}/${instanceKey({ task: task.taskId, ...instanceFields(task) })}/${task.attempt}/${reportDigest(task.token)}`;
+  if (type === 'task.released') return `${id}/released-${task.restart ?? 0}`;
   return type === 'task.lost' ? `${id}/lost-${task.restart ?? 0}` : `${id}/result`;
 }

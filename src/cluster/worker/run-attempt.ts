@@ -35,7 +35,12 @@ const REFUSALS = {
   handler: (taskId: string, handler: string) => `this worker has no handler named "${handler}" for task ${taskId}`,
 };
 
-export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<OutcomeMessage | null> {
+/** `control`: what aborts the handler besides its deadline (a stopping worker giving the attempt back: give-back.ts). */
+export async function runAttempt(
+  task: TaskMessage,
+  o: AttemptRunners,
+  control = attemptControl(task),
+): Promise<OutcomeMessage | null> {
   const ref = { task: task.taskId, ...instanceFields(task) };
   const instance = instanceKey(ref);
   const outcome = await runHandler(
@@ -46,7 +51,7 @@ export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<
       workflowInput: task.workflowInput ?? {},
       task: { id: task.taskId, ...task.task },
     },
-    new AttemptControl(task.attempt, task.restart ?? 0, ref),
+    control,
     {
       handlers: o.handlers,
       commands: o.commands,
@@ -69,4 +74,9 @@ export async function runAttempt(task: TaskMessage, o: AttemptRunners): Promise<
       ...outcomeEvent(ref, task.attempt, outcome, new Date().toISOString()),
     }
   );
+}
+
+/** The control of the attempt's handler (its AbortSignal). */
+export function attemptControl(task: TaskMessage): AttemptControl {
+  return new AttemptControl(task.attempt, task.restart ?? 0, { task: task.taskId, ...instanceFields(task) });
 }

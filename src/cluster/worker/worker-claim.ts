@@ -69,6 +69,15 @@ export interface Claimed {
   finishSurely(outcome: 'task.completed' | 'task.failed'): Promise<void>;
   /** Offered: claimed only once it outlives its first beat, or another worker asks (claim-asks.ts). */
   readonly deferred: DeferredClaim | null;
+  /**
+   * Given back as the worker stops (give-back.ts): this run of the attempt settled as no longer wanted (`aborted`),
+   * waiting for the server until `giveUpAt` (then throws), so that a copy of it queued later (by an engine that offered
+   * it and did not record the release) is dropped unrun beside the restart. An offered one is claimed first; one the
+   * ledger says is another worker's is left alone. The heartbeat no longer writes the claim from then on.
+   */
+  abandon(giveUpAt: number): Promise<void>;
+  /** abandon() was called: a beat would rewrite the claim over the mark. */
+  readonly abandoned: boolean;
 }
 
 /** The attempt claimed (or its claim deferred); null: not to run here (handed back, or reported lost), and no longer held. */
@@ -158,6 +167,7 @@ export async function claimAttempt(h: ClaimHost, a: HeldAttempt): Promise<Claime
   }
   if (deliveryCount > 1)
     h.log(`${key}: delivery ${deliveryCount}; the worker that had it never started it, so it runs now`);
+  let abandoned = false;
   return {
     ledgerKey,
     record,
@@ -171,6 +181,17 @@ export async function claimAttempt(h: ClaimHost, a: HeldAttempt): Promise<Claime
           `${key}: marking it ${outcome} in the attempt ledger failed (${errorMessage(err)}); its outcome is on LF_INPUTS, but a copy queued before the engine folds it would run it again`,
         );
       }),
+    get abandoned() {
+      return abandoned;
+    },
+    abandon: async (giveUpAt) => {
+      abandoned = true;
+      if (deferred) {
+        await deferred.claimNow();
+        if (!deferred.claimed) return;
+      }
+      await h.ledger.finishSurely(ledgerKey(), record, 'aborted', giveUpAt);
+    },
   };
 }
 
@@ -226,11 +247,15 @@ export function heartbeat(h: ClaimHost, a: HeldAttempt, c: Claimed): () => void 
     // the claim, no longer rewritten, goes stale, and the worker that gets the attempt next reports it lost.
     try {
       const { deferred } = c;
-      if (deferred && !deferred.claimed)
-        deferred.claimNow().catch(() => {
-          /* tried again at the next beat or ask */
-        });
-      else h.ledger.refresh(c.ledgerKey(), c.record);
+      // Given back (give-back.ts): settled as no longer wanted, which a rewrite would undo; the claim is left as it is
+      // (the deliveries still held, its engine still told, until the release is published).
+      if (!c.abandoned) {
+        if (deferred && !deferred.claimed)
+          deferred.claimNow().catch(() => {
+            /* tried again at the next beat or ask */
+          });
+        else h.ledger.refresh(c.ledgerKey(), c.record);
+      }
       if (task.reportTo) {
         const held = heldOf(task.reportTo);
         h.nc.publish(held.on, held.word);

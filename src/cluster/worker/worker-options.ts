@@ -2,7 +2,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { CommandRunner, Handlers, HttpRunner } from '../../runtime/index.js';
 import type { SecretsProvider } from '../../secrets/index.js';
-import type { ClusterSettings, OutcomeMessage, TaskMessage } from '../transport/index.js';
+import type { ClusterSettings, OutcomeMessage, ReleaseMessage, TaskMessage } from '../transport/index.js';
 
 export interface WorkerOptions {
   /** A server URL (credentials may be in it) or a connection to share (@nats-io/transport-node 3.x's `connect`). */
@@ -67,5 +67,9 @@ export interface Worker {
    * run (claimed only when needed, heartbeated), the outcome handed to `commit` instead of reported; reported as a
    * remote worker's only if `commit` fails. `keyed`: the engine holds a data key (the attempt comes unsealed).
    */
-  runHere(task: TaskMessage, commit: (outcome: OutcomeMessage) => Promise<void>, keyed?: boolean): Promise<void>;
+  runHere(
+    task: TaskMessage,
+    commit: (outcome: OutcomeMessage | ReleaseMessage) => Promise<void>,
+    keyed?: boolean,
+  ): Promise<void>;
 }

@@ -44,6 +44,7 @@ import {
   ATTEMPT_SIG_HEADER,
   AttemptVerifier,
   type OutcomeMessage,
+  type ReleaseMessage,
   type TaskMessage,
 } from '../transport/index.js';
 import { takeCarried, takeOffers, type OfferTaker } from './worker-offers.js';
@@ -52,7 +53,8 @@ import { deliveryBounds } from './worker-bounds.js';
 import { claimAttempt, heartbeat, type ClaimHost, type Deliveries } from './worker-claim.js';
 import { ClaimAsks } from './claim-asks.js';
 import { OutcomeReporter } from './report-outcome.js';
-import { runAttempt } from './run-attempt.js';
+import { attemptControl, runAttempt } from './run-attempt.js';
+import { afterGrace, type Running } from './give-back.js';
 import type { Worker, WorkerOptions } from './worker-options.js';
 import { outputWriter } from '../../files/index.js';
 import { connectRefusal } from '../../store/index.js';
@@ -80,6 +82,8 @@ export function createWorker(opts: WorkerOptions): Worker {
   const stats = { completed: 0, failed: 0, lost: 0 };
   /** Attempts running in this worker, with every delivery of each it holds (worker-claim.ts). */
   const held = new Map<string, Deliveries>();
+  /** Attempts whose handlers run here now: a stop past its grace gives them back (give-back.ts). */
+  const running = new Map<string, Running>();
   /** Deliveries taken and not finished: stop() lets them finish, then hands back the rest. */
   const inHand = new InHand();
   let reporter: OutcomeReporter;
@@ -151,7 +155,7 @@ export function createWorker(opts: WorkerOptions): Worker {
     task: TaskMessage,
     m: JsMsg | null,
     deliveryCount: number,
-    commit?: (outcome: OutcomeMessage) => Promise<void>,
+    commit?: (outcome: OutcomeMessage | ReleaseMessage) => Promise<void>,
     keyed = false,
   ): Promise<Msg | undefined> {
     const restart = task.restart ?? 0;
@@ -181,12 +185,16 @@ export function createWorker(opts: WorkerOptions): Worker {
     if (!claimed) return;
     const { deferred } = claimed;
     const stopBeating = heartbeat(host, attempt, claimed);
+    const run: Running = { task, msgs: attempt.msgs, control: attemptControl(task), claimed, commit };
+    running.set(key, run);
     try {
       const { ring, ...given } = means.for(task, keyed);
       // What runAttempt reads, named: a spread of the worker's options (every option, each attempt) was 8% of its CPU.
       const { handlers, commands, http } = opts;
       const runners = { handlers, commands, http, log, writeOutput, ...given };
-      const ran = await runAttempt(await openAttempt(task, ring), runners);
+      const ran = await runAttempt(await openAttempt(task, ring), runners, run.control);
+      // Given back as this worker stops (give-back.ts): the engines run it again, its deliveries are answered there.
+      if (run.released) return;
       // Committed by this process's engine (engine --handlers): no seal, no report; a copy held meanwhile is answered.
       if (ran && commit && (await commit(ran).then(() => true, committedNot(key)))) {
         stats[ran.type === 'task.completed' ? 'completed' : 'failed']++;
@@ -217,6 +225,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       } else if (deferred?.claimed) claimed.finish(outcome.type);
       return reported.next;
     } finally {
+      running.delete(key);
       held.delete(key);
       deferred?.done();
       stopBeating();
@@ -374,23 +383,13 @@ export function createWorker(opts: WorkerOptions): Worker {
         );
       }
     },
-    /** In order: nothing new is taken, the attempts running finish and report within the grace, the rest is handed back, then the connection is drained. */
+    /** In order: nothing new is taken, the attempts running finish and report within the grace, the rest is given back (give-back.ts) or handed back, then the connection is drained. */
     async stop(how = {}) {
       stopped = true;
       inHand.stopTaking();
       for (const s of stops) s();
-      if (!(await inHand.settle(how.graceMs ?? opts.stopGraceMs ?? STOP_GRACE_MS))) {
-        const { messages: n, withoutMessages: offered } = inHand.handBackRest();
-        if (n > 0 || offered === 0)
-          log(
-            `stopping: ${n} attempt deliver${n === 1 ? 'y' : 'ies'} not finished within the grace handed back (another worker reports them lost and runs them again)`,
-          );
-        // Offered attempts have no delivery to hand back: their engine stops hearing of them and queues them, where the claim decides.
-        if (offered > 0)
-          log(
-            `stopping: ${offered} offered attempt(s) not finished within the grace: their engine queues them once this worker stops saying it runs them, and the next worker reports them lost and runs them again`,
-          );
-      }
+      if (!(await inHand.settle(how.graceMs ?? opts.stopGraceMs ?? STOP_GRACE_MS)))
+        await afterGrace(inHand, running, { reporter, worker: workerName, log });
       await Promise.allSettled(loops);
       // Asks are answered until the attempts running here are done (a worker holding a copy waits on them).
       asks?.stop();
