@@ -357,7 +357,9 @@ describe('the caches are fenced', () => {
     // nor are the large payloads' values loaded in this process (executor/payloads.ts), keyed by the digest of their bytes
     // (a digest's value never changes, so which are loaded changes no result, only how often a body is read), the blob
     // stores read on a miss, and the resolver the core reads them through (expressions/payloads.ts), installed as digest/'s is;
-    // nor the turn-taking of the bodies read at once there (how many, who waits, which reads are shared): when a value is read, not what it is.
+    // nor the turn-taking of the bodies read at once there (how many, who waits, which reads are shared): when a value is read, not what it is;
+    // nor which of this process's stdout and stderr lost their reader, and the runs it drives meanwhile
+    // (cli/render/closed-output.ts): the process's own streams, as whether it was asked to stop (cli/signals.ts).
     const allowed = new Set([
       'handlers/orphan-guard.ts: let watchdog: ChildProcess | null = null;',
       'executor/ids.ts: let offset = pool.length;',
@@ -395,6 +397,8 @@ describe('the caches are fenced', () => {
       'encryption/cipher.ts: let ivPool: Buffer = Buffer.alloc(0);',
       'encryption/cipher.ts: let ivAt = 0;',
       'encryption/cipher.ts: const keyObjects = new WeakMap<DataKey, KeyObject>();',
+      'cli/render/closed-output.ts: const closed = new Set<NodeJS.WritableStream>();',
+      'cli/render/closed-output.ts: const driving = new Set<(stream: NodeJS.WritableStream) => void>();',
     ]);
     // server/web/ is the browser app: its module state is the page's (one page, one user), not the engine's.
     const found = all
