@@ -86,8 +86,9 @@ async function openNats(
       (by) => ({ runs: personRuns(by), as: {} }),
     ),
     async restart() {
-      await c.stopWorker(worker);
-      // Dying, not a graceful stop: what an engine holds goes back at once (a grace would only wait on the worker gone).
+      // Dying, not a graceful stop: the worker gives nothing back (a clean stop's task.released is
+      // test/cli/nats-release.test.ts's), and what an engine holds goes back at once (a grace would only wait on the worker gone).
+      await c.stopWorker(worker, { giveBack: false });
       for (const e of [...c.engines]) await c.stopEngine(e, { graceMs: 0 });
       for (let i = 0; i < ENGINES; i++) await c.addEngine();
       worker = await addWorker();

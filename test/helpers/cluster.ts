@@ -110,7 +110,7 @@ export interface Cluster {
   /** Starts a worker, connected as the `worker` user unless `opts.nats` says otherwise. */
   addWorker(opts: WorkerOpts): Promise<Worker>;
   /** Stops that worker (within its grace, or `how.graceMs`) and forgets it. */
-  stopWorker(worker: Worker, how?: { graceMs?: number }): Promise<void>;
+  stopWorker(worker: Worker, how?: { graceMs?: number; giveBack?: boolean }): Promise<void>;
   /** A client as `user` (default: the engine user; the same one each time unless `settings` are given), closed by stop(). */
   clientAs(user?: string, settings?: ConstructorParameters<typeof ClusterClient>[1]): ClusterClient;
   /** A raw connection as `user` (default: the engine user) with its reply inbox, as ledgerflow's clients connect; closed by stop(). */
@@ -184,7 +184,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await it.start();
     return it;
   };
-  const halt = async <T extends Startable>(running: T[], it: T, how?: { graceMs?: number }): Promise<void> => {
+  const halt = async <T extends Startable>(
+    running: T[],
+    it: T,
+    how?: { graceMs?: number; giveBack?: boolean },
+  ): Promise<void> => {
     const i = running.indexOf(it);
     if (i >= 0) running.splice(i, 1);
     await it.stop(how);

@@ -55,8 +55,12 @@ export interface WorkerOptions {
 
 export interface Worker {
   start(): Promise<void>;
-  /** Stops taking attempts and lets the running ones finish for `graceMs` (default: the worker's stopGraceMs) before handing them back. */
-  stop(opts?: { graceMs?: number }): Promise<void>;
+  /**
+   * Stops taking attempts and lets the running ones finish for `graceMs` (default: the worker's stopGraceMs), then gives
+   * back those still running (task.released: not a loss, give-back.ts). `giveBack: false` hands them back unreleased
+   * instead, to be found lost as after a crash (what a test of a dying worker stops it with).
+   */
+  stop(opts?: { graceMs?: number; giveBack?: boolean }): Promise<void>;
   readonly stats: { completed: number; failed: number; lost: number };
   /** How this worker signs the attempts it claims in the attempt ledger: host/pid/random. */
   readonly name: string;

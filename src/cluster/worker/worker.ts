@@ -389,7 +389,7 @@ export function createWorker(opts: WorkerOptions): Worker {
       inHand.stopTaking();
       for (const s of stops) s();
       if (!(await inHand.settle(how.graceMs ?? opts.stopGraceMs ?? STOP_GRACE_MS)))
-        await afterGrace(inHand, running, { reporter, worker: workerName, log });
+        await afterGrace(inHand, how.giveBack === false ? new Map() : running, { reporter, worker: workerName, log });
       await Promise.allSettled(loops);
       // Asks are answered until the attempts running here are done (a worker holding a copy waits on them).
       asks?.stop();
