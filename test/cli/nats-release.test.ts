@@ -126,6 +126,16 @@ async function history(url: string, runId: string): Promise<Event[]> {
   return JSON.parse(h.stdout) as Event[];
 }
 
+/** `wait` on the run: it completes, task a in one attempt with its output, then b. */
+async function completes(url: string, runId: string, detail: () => string): Promise<void> {
+  const waited = await cli(['--nats', url, 'wait', runId, '--timeout', '60s', '--json']);
+  expect(waited.code, waited.stderr + detail()).toBe(0);
+  expect(JSON.parse(waited.stdout)).toMatchObject({
+    status: 'COMPLETED',
+    tasks: { a: { status: 'COMPLETED', attempts: 1, output: { done: 'a' } }, b: { status: 'COMPLETED' } },
+  });
+}
+
 /** Task a ran once per process, always as attempt 1 under the run's one idempotency key, and finished once. */
 function expectOneAttempt(env: Record<string, string>, runId: string, processes: number): void {
   const m = marks(env);
@@ -164,12 +174,7 @@ describe.skipIf(noNats)('a clean stop gives the attempt back on NATS (engine and
 
     p.release();
     spawned(worker, p.env);
-    const waited = await cli(['--nats', c.url, 'wait', runId, '--timeout', '60s', '--json']);
-    expect(waited.code, waited.stderr + engine.out()).toBe(0);
-    expect(JSON.parse(waited.stdout)).toMatchObject({
-      status: 'COMPLETED',
-      tasks: { a: { status: 'COMPLETED', attempts: 1, output: { done: 'a' } }, b: { status: 'COMPLETED' } },
-    });
+    await completes(c.url, runId, engine.out);
     expectOneAttempt(p.env, runId, STOPS + 1);
 
     // Each stop gave the attempt back before the worker exited; the engine ran it again at once, as a restart that is no loss.
@@ -199,12 +204,7 @@ describe.skipIf(noNats)('a clean stop gives the attempt back on NATS (engine and
 
     p.release();
     const last = spawned(engine, p.env);
-    const waited = await cli(['--nats', c.url, 'wait', runId, '--timeout', '60s', '--json']);
-    expect(waited.code, waited.stderr + last.out()).toBe(0);
-    expect(JSON.parse(waited.stdout)).toMatchObject({
-      status: 'COMPLETED',
-      tasks: { a: { status: 'COMPLETED', attempts: 1, output: { done: 'a' } }, b: { status: 'COMPLETED' } },
-    });
+    await completes(c.url, runId, last.out);
     expectOneAttempt(p.env, runId, STOPS + 1);
     const events = await history(c.url, runId);
     expect(events.filter((e) => e.type === 'task.released').map((e) => e.data.restart)).toEqual([
