@@ -16,13 +16,14 @@ import type { Definition } from '../src/definition/index.js';
 import { ClusterClient } from '../src/cluster/index.js';
 import { addPersisted, streamSeqs, type BenchNats } from './nats.js';
 import { atExit, cpuOf, now, pool, procCpuUs } from './kit.js';
+import { BIN_NODE_FLAGS } from './bin-flags.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 const NODE = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
 /** The build, as the bench's own process runs it (bench/built.mjs). */
 const BUILT = new URL('./built.mjs', import.meta.url).href;
 
-/** A bench child: node with the CLI's young-generation size and no pretenuring, on the build (src/ through tsx with LF_BENCH_SOURCES); resolves once it printed `ready`. */
+/** A bench child: node with the CLI's flags (bin-flags.ts) and no pretenuring, on the build (src/ through tsx with LF_BENCH_SOURCES); resolves once it printed `ready`. */
 export async function spawnNode(args: string[]): Promise<ChildProcess> {
   // LF_BENCH_NODE_ARGS: node flags for the engine and worker processes only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const extra = (process.env.LF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -30,7 +31,7 @@ export async function spawnNode(args: string[]): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
-      '--max-semi-space-size=64',
+      ...BIN_NODE_FLAGS,
       '--no-allocation-site-pretenuring',
       ...extra,
       '--import',

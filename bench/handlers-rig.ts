@@ -12,16 +12,17 @@ import { ClusterClient } from '../src/cluster/index.js';
 import type { Definition } from '../src/definition/index.js';
 import { LogWatch, oneAfterAnother, startAndWatch, stopNode, type ClusterRig } from './cluster-rig.js';
 import { atExit, cpuOf, now, pool, procCpuUs } from './kit.js';
+import { BIN, BIN_NODE_FLAGS } from './bin-flags.js';
 import type { BenchNats } from './nats.js';
 
-export const BIN = fileURLToPath(new URL('../bin/ledgerflow.js', import.meta.url));
+export { BIN } from './bin-flags.js';
 const HANDLERS = fileURLToPath(new URL('./five-handlers.mjs', import.meta.url));
 
-/** `ledgerflow <args>` as a user starts it (sh's line in bin/ledgerflow.js adds the young-generation flag; here by hand); resolves once its stdout says `ready` (a line containing it). */
+/** `ledgerflow <args>` as a user starts it, with the flags sh's line in bin/ledgerflow.js gives node (bin-flags.ts); resolves once its stdout says `ready` (a line containing it). */
 export async function spawnCli(args: string[], ready: string, cwd?: string): Promise<ChildProcess> {
   // LF_BENCH_NODE_FLAGS: more node flags for the CLI's processes (bench/prof-handlers.ts: --cpu-prof, which NODE_OPTIONS refuses).
   const more = process.env.LF_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...more, BIN, ...args], {
+  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, ...more, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
     ...(cwd ? { cwd } : {}),

@@ -14,11 +14,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EventEnvelope } from '../src/events/index.js';
 import { atExit, type Bench, discard } from './kit.js';
+import { BIN, BIN_NODE_FLAGS } from './bin-flags.js';
 
-const BIN = fileURLToPath(new URL('../bin/ledgerflow.js', import.meta.url));
 const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
 
 /** A golden history as one commit's JSON (`{ dedupId, events }`), its run id `lf-path` and days `2026-01-01T` to replace. */
@@ -56,7 +55,7 @@ export const peakMb = (pid: number): number =>
 
 function start(args: string[], cwd: string): { child: ChildProcess; out: () => string } {
   let out = '';
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },

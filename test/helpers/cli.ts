@@ -1,24 +1,17 @@
 /** Runs the real `ledgerflow` CLI (the built bin) in a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
+import { BIN_NODE_FLAGS } from '../../bench/bin-flags.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'ledgerflow.js');
-/**
- * The node flags bin/ledgerflow.js starts itself with when a shell runs it (its second line: `exec node <flags> "$0"`),
- * given to every command the tests start with `node`, so a test's command runs as a user's does (a young generation of
- * 16 MB growing to 64: a short command's start-up makes no collection). Read from the bin, so the two cannot drift.
- */
-export const NODE_FLAGS: readonly string[] = (() => {
-  const m = /exec node ((?:--[\w-]+=?[\w.-]* )*)"\$0"/.exec(readFileSync(BIN, 'utf8').split('\n')[1] ?? '');
-  if (!m) throw new Error(`${BIN}: its second line no longer reads \`// … exec node <flags> "$0" "$@"\``);
-  return m[1]!.trim().split(' ').filter(Boolean);
-})();
+/** The node flags bin/ledgerflow.js starts itself with (bench/bin-flags.ts), given to every command the tests start with `node`. */
+export const NODE_FLAGS = BIN_NODE_FLAGS;
 export const EXAMPLE = join(ROOT, 'examples', 'inventory-validation.workflow.yaml');
 
 export interface CliResult {
