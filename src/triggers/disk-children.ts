@@ -3,6 +3,7 @@
  * (src/files/children.ts) with its handler module loaded when it names one, and an EMIT starts what `ledgerflow emit`
  * would. diskEngine gives them to an Engine (createEngine, the CLI, serve).
  */
+import { ringOf, sealedProgress } from '../encryption/index.js';
 import { findChildDefinition } from '../files/index.js';
 import { FailureSteps, type FailureStepsOptions } from '../incidents/index.js';
 import { Notifier } from '../notify/index.js';
@@ -54,11 +55,16 @@ export function diskEngine(opts: EngineOptions & DiskFailureSteps & { storeDir: 
       notifier: notifier ?? new Notifier({ store: rest.store }),
     });
   // Live progress of the attempts run here: files under the store, which every process on it reads (status, watch, ui).
-  // The store's observers (the state file's writer) are told of each value, as of each commit.
+  // The store's observers (the state file's writer) are told of each value, as of each commit. A message may quote what
+  // the task works on, so with a data key it is sealed as the store's events are (docs/security.md): the files are the
+  // store's, read by processes without the key too.
   const observed = rest.store as { progressed?: (runId: string) => void };
   const progress =
     rest.progress ??
-    FileProgressChannel.under(storeDir, observed.progressed ? (id) => observed.progressed!(id) : undefined);
+    sealedProgress(
+      FileProgressChannel.under(storeDir, observed.progressed ? (id) => observed.progressed!(id) : undefined),
+      ringOf(rest.store),
+    );
   const engineOpts = { ...rest, failureSteps, progress };
   return new Engine({
     ...diskChildren({
