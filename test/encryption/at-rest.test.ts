@@ -158,6 +158,14 @@ describe('encryption at rest on the embedded store (docs/security.md)', () => {
     expect(readFileSync(secrets, 'utf8')).not.toContain(first.stdout.trim());
   }, 180_000);
 
+  it('keys rotate with nowhere to keep the key names itself and the flags to give, and writes nothing', async () => {
+    const { dir } = project();
+    const r = await cli(['keys', 'rotate'], { cwd: dir, env: { LEDGERFLOW_SECRETS_FILE: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ledgerflow keys rotate needs a place to keep the secrets: --secrets <file>');
+    expect(r.stderr).not.toContain('ledgerflow secrets needs');
+  });
+
   it('a serve running since before the rotation drives the runs sealed with the new key, without a restart', async () => {
     const { dir, store } = project();
     mkdirSync(join(dir, 'definitions'));

@@ -22,7 +22,7 @@ export async function keysRotateCmd(
 ): Promise<number> {
   const side = await sideFor(g);
   requireAllowed((await side.acting(o.as)).actor, 'keys');
-  const file = o.secrets ?? process.env.LEDGERFLOW_SECRETS_FILE;
+  const file = o.secrets ?? (process.env.LEDGERFLOW_SECRETS_FILE || undefined); // set but empty: no file
   let r: Awaited<ReturnType<typeof rotateDataKey>>;
   let where: string;
   if (file === undefined && usesNats(g) && !(await side.mayWrite())) {
@@ -30,7 +30,7 @@ export async function keysRotateCmd(
     r = await requestKeyRotation(natsUrl(g));
     where = 'NATS KV LF_SECRETS';
   } else {
-    const s = await storeOf(g, o, true);
+    const s = await storeOf(g, o, true, 'ledgerflow keys rotate');
     where = s.where;
     try {
       r = await rotateDataKey(s.store);

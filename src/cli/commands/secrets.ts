@@ -16,20 +16,21 @@ import { usesNats, type GlobalOpts } from '../flags/store.js';
 
 type Opts = { secrets?: string; json?: boolean };
 
-/** The store the command changes, and how to let go of it (also `keys rotate`'s). */
+/** The store the command changes, and how to let go of it (also `keys rotate`'s: `command` names it in the error). */
 export async function storeOf(
   g: GlobalOpts,
   o: Opts,
   create: boolean,
+  command = 'ledgerflow secrets',
 ): Promise<{ store: SecretsStore; where: string; close: () => Promise<void> }> {
-  const file = o.secrets ?? process.env.LEDGERFLOW_SECRETS_FILE;
+  const file = o.secrets ?? (process.env.LEDGERFLOW_SECRETS_FILE || undefined); // set but empty: no file
   if (file !== undefined) {
     const path = resolve(file);
     return { store: fileSecrets(path), where: path, close: async () => {} };
   }
   if (!usesNats(g))
     throw new UsageError(
-      "ledgerflow secrets needs a place to keep them: --secrets <file> (or LEDGERFLOW_SECRETS_FILE), or --nats <url> for the KV bucket LF_SECRETS (the environment's LEDGERFLOW_SECRET_<NAME> are set where a process starts, not here)",
+      `${command} needs a place to keep the secrets: --secrets <file> (or LEDGERFLOW_SECRETS_FILE), or --nats <url> for the KV bucket LF_SECRETS (the environment's LEDGERFLOW_SECRET_<NAME> are set where a process starts, not here)`,
     );
   const { natsUrl } = await import('./cluster.js');
   const s = parseServers(natsUrl(g));
