@@ -89,6 +89,11 @@ describe('encryption at rest on the embedded store (docs/security.md)', () => {
       by: expect.any(String),
     });
     expect(blind.map((e) => e.type)).toEqual(events.map((e) => e.type));
+    // The text shows every sealed value the same way: [encrypted], never a quoted "[encrypted]".
+    const blindText = await cli(['history', runId], { cwd: dir, env: none });
+    expect(blindText.stdout).toMatch(/input \[encrypted\]/);
+    expect(blindText.stdout).toMatch(/contract_signed \[encrypted\]/);
+    expect(blindText.stdout).not.toContain('"[encrypted]"');
     const blindStatus = await cli(['status', runId, '--json'], { cwd: dir, env: none });
     expect(JSON.parse(blindStatus.stdout)).toMatchObject({
       status: 'COMPLETED',

@@ -77,7 +77,8 @@ function summary(e: EventEnvelope): string {
     case 'run.failed':
       return `${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}`;
     case 'signal.received':
-      return `${e.data.name}${e.data.data !== undefined ? ` ${JSON.stringify(labelPayloads(e.data.data))}` : ''}${reportedBy(e.data)}`;
+      // Sealed data read without the key is REDACTED as it stands, as a run's input is, not a quoted string.
+      return `${e.data.name}${e.data.data === undefined ? '' : e.data.data === REDACTED || isRedactedRecord(e.data.data) ? ` ${REDACTED}` : ` ${JSON.stringify(labelPayloads(e.data.data))}`}${reportedBy(e.data)}`;
     case 'run.paused':
       return `${e.data.by ? `by ${e.data.by}` : ''}${e.data.reason ? ` ${e.data.reason}` : ''}`;
     case 'run.resumed':
