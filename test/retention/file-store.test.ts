@@ -145,4 +145,30 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain('--retention nope is not a duration');
   }, 120_000);
+
+  it('serve --retention 0s (or LEDGERFLOW_RETENTION=0) is refused as retention: 0 is, exit 2, nothing archived', async () => {
+    const { dir, lf } = project();
+    writeFileSync(
+      join(dir, 'keep.yaml'),
+      INVOICE_YAML.replace('id: invoice', 'id: keep').replace(/ {2}retention: 30d\n/, ''),
+    );
+    const kept = await runInvoice(lf, 'keep.yaml', 1);
+    for (const [args, env, flag] of [
+      [['serve', '--retention', '0s', '--archive-every', '1s'], {}, '--retention 0s'],
+      [['serve', '--archive-every', '1s'], { LEDGERFLOW_RETENTION: '0' }, 'LEDGERFLOW_RETENTION 0'],
+    ] as const) {
+      let out = '';
+      const serve = spawnCli(['--store', join(dir, 'store'), ...args], { cwd: dir, env });
+      procs.push(serve);
+      serve.stderr!.on('data', (d) => (out += d));
+      // Before the fix serve took 0 as "archive every settled run now" and went on serving: it never exits by itself.
+      await waitFor(`serve ${flag} to exit`, () => serve.exitCode !== null, { timeout: 20_000, detail: () => out });
+      expect(serve.exitCode, out).toBe(2);
+      expect(out).toContain(`${flag}: a retention must be longer than 0`);
+      const listed = JSON.parse((await lf('list', '--json')).stdout) as { runId: string }[];
+      expect(listed.map((r) => r.runId)).toEqual([kept]);
+      const archive = JSON.parse((await lf('archive', 'list', '--json')).stdout) as { periods: unknown[] };
+      expect(archive.periods).toEqual([]);
+    }
+  }, 120_000);
 });

@@ -2,6 +2,7 @@
  * `--retention` and `--archive-every` of `serve` and `engine` (docs/retention.md): the store's default retention and
  * how often the runs past it are looked for, read once and checked (exit 2 for a value that is not a duration).
  */
+import { UsageError } from '../../errors/index.js';
 import type { EventStore } from '../../store/index.js';
 import { optionalDurationFlag } from './duration-flag.js';
 
@@ -25,11 +26,15 @@ export async function archivalTick(
   say: (line: string) => void,
 ): Promise<(now: Date) => Promise<void>> {
   const fromEnv = opts.retention === undefined ? process.env.LEDGERFLOW_RETENTION || undefined : undefined;
-  const defaultRetentionMs = optionalDurationFlag(
-    fromEnv !== undefined ? 'LEDGERFLOW_RETENTION' : '--retention',
-    opts.retention ?? fromEnv,
-    '30d or 12h',
-  );
+  const flag = fromEnv !== undefined ? 'LEDGERFLOW_RETENTION' : '--retention';
+  const defaultRetentionMs = optionalDurationFlag(flag, opts.retention ?? fromEnv, '30d or 12h');
+  // Refused as `retention: 0` is in a definition: 0 reads as "off" to many, and here it meant "archive every settled
+  // run at the next round", which moved a whole store's runs out of `list` within a minute of `serve` starting.
+  if (defaultRetentionMs === 0)
+    throw new UsageError(
+      `${flag} ${opts.retention ?? fromEnv}: a retention must be longer than 0, e.g. 30d (leave ${flag} out to keep settled runs live)`,
+      { flag, value: opts.retention ?? fromEnv },
+    );
   const everyMs = optionalDurationFlag('--archive-every', opts.archiveEvery, '1m or 10s') ?? 60_000;
   const { archivalRounds } = await import('../../runs/index.js');
   return archivalRounds(store, { everyMs, say, ...(defaultRetentionMs !== undefined ? { defaultRetentionMs } : {}) });
