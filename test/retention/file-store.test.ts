@@ -146,6 +146,17 @@ describe('retention and the archive on the embedded store (docs/retention.md)', 
     expect(serve.stderr).toContain('--retention nope is not a duration');
   }, 120_000);
 
+  it('archive --workflow with no run due names the workflow, not "no settled run" of the whole store', async () => {
+    const { dir, lf } = project();
+    writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML);
+    const runId = await runInvoice(lf, 'invoice.yaml', 1);
+    const typo = await lf('archive', '--older-than', '0s', '--workflow', 'Invoice');
+    expect(typo.code, typo.stderr).toBe(0);
+    expect(typo.stdout.trim()).toBe('no settled run of workflow Invoice is older than 0s: nothing archived');
+    const listed = JSON.parse((await lf('list', '--json')).stdout) as { runId: string }[];
+    expect(listed.map((r) => r.runId)).toEqual([runId]);
+  }, 120_000);
+
   it('serve --retention 0s (or LEDGERFLOW_RETENTION=0) is refused as retention: 0 is, exit 2, nothing archived', async () => {
     const { dir, lf } = project();
     writeFileSync(

@@ -60,10 +60,12 @@ export async function archiveCmd(
   if (opts.json) io.out(json({ archived: moved.length, runs: moved.map(shown), left }));
   else {
     const periods = [...new Set(moved.map((r) => r.period))].sort();
+    // Named when given: a mistyped --workflow was told "no settled run is older than 7d" while other workflows had many.
+    const ofWorkflow = opts.workflow === undefined ? '' : ` of workflow ${inert(opts.workflow)}`;
     const leftText = left.length === 0 ? '' : `; ${left.length} run${left.length === 1 ? '' : 's'} left live (above)`;
     io.out(
       moved.length === 0 && left.length === 0
-        ? `no settled run is older than ${inert(opts.olderThan)}: nothing archived`
+        ? `no settled run${ofWorkflow} is older than ${inert(opts.olderThan)}: nothing archived`
         : `archived ${moved.length} run${moved.length === 1 ? '' : 's'}${periods.length > 0 ? ` (${periods.join(', ')})` : ''}${leftText}`,
     );
   }
