@@ -15,7 +15,10 @@ export function operationCommands(p: TableCommand, { io, g, act, actStore }: Com
     .option('--older-than <duration>', 'runs that settled longer ago than this, e.g. 30d')
     .option('--workflow <id>', "only this workflow's runs")
     .option('--batch <n>', 'runs moved at a time (default 200): appends to the store wait while a batch moves')
-    .option('--json', 'print { archived, runs: [{ runId, workflowId, status, completedAt, period }] }')
+    .option(
+      '--json',
+      'print { archived, runs: [{ runId, workflowId, status, completedAt, period }], left: [{ runId, reason }] } (left: runs due that stayed live)',
+    )
     .option('--as <name>', 'who archives, with a users file (L1, docs/users.md); over NATS the user connected as')
     .action(act(() => import('../commands/archive.js'), 'archiveCmd'));
   archive
