@@ -18,7 +18,7 @@ export {
   awaitServer,
 } from './admin/index.js';
 export { ROUTE_PASSWORD, ROUTE_PASSWORD_RULE, ROUTE_USER, type NodePorts } from './admin/index.js';
-export { deliverInput, engineListening, lastSeqIfReadable, takeQueuedInputs } from './client/index.js';
+export { archivedRun, deliverInput, engineListening, lastSeqIfReadable, takeQueuedInputs } from './client/index.js';
 export {
   freshRunId,
   requestDeploy,

@@ -6,6 +6,7 @@
  * workflow's domain) and record as theirs; so is a person's archive, restore and blob gc (L1; nats-upkeep.ts).
  */
 import {
+  archivedRun,
   deliverInput,
   engineListening,
   freshRunId,
@@ -72,7 +73,11 @@ export function natsRuns(opts: NatsRunsOptions): StartingRuns {
     ): Promise<Resumed> {
       const seq = await lastSeqIfReadable(client, runId);
       if (seq === null) return { next: 'ask-engines' };
-      if (seq === 0) throw new RunNotFoundError(runId);
+      if (seq === 0) {
+        if (!(await archivedRun(client, runId))) throw new RunNotFoundError(runId);
+        // Archived, so settled: driven here it says so from its archived log, as on the embedded store.
+        return { next: 'drive', resumed: null };
+      }
       await client.conn(); // the cluster's streams, so people can approve before any engine has run
       const jsm = await jetstreamManager(await client.store.connection());
       // With an engine running, it takes what is queued; taking it here too would judge it twice.

@@ -47,6 +47,35 @@ describe.skipIf(noNats)('retention and the archive on NATS (docs/retention.md)',
     await badOlderThan(lf);
   }, 120_000);
 
+  it('cancel, pause, resume and signal of an archived run answer as for a settled run, as on the embedded store', async () => {
+    const dir = tempDir('lf-retention-nats-');
+    const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });
+    writeFileSync(join(dir, 'invoice.yaml'), INVOICE_YAML);
+    const ran = await lf('run', 'invoice.yaml', '--amount', '1', '--json');
+    expect(ran.code, ran.stderr).toBe(0);
+    const runId = (JSON.parse(ran.stdout) as { runId: string }).runId;
+    expect((await lf('archive', '--older-than', '0s')).code).toBe(0);
+    // Before, each said "run … does not exist in this store" (LF_RUN_NOT_FOUND), while status read the run.
+    const cancel = await lf('cancel', runId);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toContain(`run ${runId} is already COMPLETED; nothing to cancel, nothing recorded`);
+    const resume = await lf('resume', runId);
+    expect(resume.stdout + resume.stderr).toContain(`run ${runId} is already COMPLETED; nothing to resume`);
+    const pause = await lf('pause', runId);
+    expect(pause.code).toBe(2);
+    expect(pause.stderr).toContain('the run is already COMPLETED; nothing was recorded');
+    const signal = await lf('signal', runId, 'go');
+    expect(signal.code).toBe(2);
+    expect(signal.stderr).toContain(
+      'the run has no WAIT for signal "go"; it waits for no signal; nothing was recorded',
+    );
+    // Nothing stored changed: still archived only, read as before.
+    expect(JSON.parse((await lf('list', '--json')).stdout)).toEqual([]);
+    const status = await lf('status', runId, '--json');
+    expect((JSON.parse(status.stdout) as { status: string; seq: number }).seq).toBe(1);
+    expect((await lf('restore', runId)).code).toBe(0);
+  }, 120_000);
+
   it("a workflow's retention: archives its runs through the engines", async () => {
     const dir = tempDir('lf-retention-nats-');
     const lf = (...args: string[]) => cli(['--nats', c.url, ...args], { cwd: dir });

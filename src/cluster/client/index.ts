@@ -4,7 +4,7 @@
  */
 export { ClusterClient } from './client.js';
 export { takeQueuedInputs } from './queued-inputs.js';
-export { deliverInput, engineListening, lastSeqIfReadable } from './run-inputs.js';
+export { archivedRun, deliverInput, engineListening, lastSeqIfReadable } from './run-inputs.js';
 export {
   freshRunId,
   requestDeploy,

@@ -52,6 +52,14 @@ export async function lastSeqIfReadable(client: ClusterClient, runId: string): P
   return (await client.mayWriteLog()) ? seq : null;
 }
 
+/**
+ * Whether a run with no message on the stream is in the archive (docs/retention.md): settled, and read as before, so
+ * an input to it is judged as the embedded store judges one to a settled run, not refused as a run that never was.
+ */
+export async function archivedRun(client: ClusterClient, runId: string): Promise<boolean> {
+  return (await client.store.archive().find(runId)) !== null;
+}
+
 const CONSUMER = {
   approval: [STREAMS.approvals.name, ENGINE_CONSUMERS.approvals],
   signal: [STREAMS.signals.name, ENGINE_CONSUMERS.signals],
@@ -74,7 +82,15 @@ export async function deliverInput(
 ): Promise<InputOutcome> {
   const who = senderFor(url, opts.as, opts.fallback);
   const readable = await lastSeqIfReadable(client, runId);
-  if (readable === 0) throw new RunNotFoundError(runId);
+  if (readable === 0) {
+    if (!(await archivedRun(client, runId))) throw new RunNotFoundError(runId);
+    // Archived, so settled: judged here from its archived log (the store's read), which records nothing on a settled
+    // run (a cancel says so, a signal or approval is refused) — never published for an engine, never "not found".
+    return recordInput(new RunCommits({ store: client.store }), runId, input, {
+      by: who.name,
+      unauthenticated: !who.proven,
+    });
+  }
   if (!who.proven && readable !== null) {
     await client.conn();
     const jsm = await jetstreamManager(await client.store.connection());
