@@ -20,7 +20,7 @@ import {
   type SignalVerdict,
   type Custody,
 } from '../transport/index.js';
-import { judgeInput } from '../../executor/index.js';
+import { evaluateLoaded, judgeInput } from '../../executor/index.js';
 import type { Inbox } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { LetterRate } from './letter-rate.js';
@@ -167,11 +167,18 @@ export class Routes {
             : (await this.o.started?.(runId))?.by
           : undefined;
       // A refusal to record: one per person and task is kept (the history is read for it only then).
-      const review = await judgeInput(st.compiled, st.snapshot, input, who, {
-        starter,
-        refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user),
-        blobs: this.o.host.blobs,
-      });
+      // The review folds the input (a signal ending a WAIT runs on into a DECISION): a large payload that fold reads and
+      // this engine has not loaded (a worker wrote it) is loaded, and the review done again, as the run host's commit does.
+      const review = await evaluateLoaded(
+        host.blobs,
+        () =>
+          judgeInput(st.compiled, st.snapshot, input, who, {
+            starter,
+            refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user),
+            blobs: host.blobs,
+          }),
+        `a template of run ${runId}`,
+      );
       // 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries.
       const said =
         input.kind === 'approval' ? `${input.decision === 'approved' ? 'approval' : 'rejection'} ${what}` : what;
