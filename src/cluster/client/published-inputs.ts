@@ -5,6 +5,10 @@
  */
 import {
   ApprovalRefusedError,
+  ERROR_CODES,
+  LedgerflowError,
+  type ErrorCode,
+  type JsonSafe,
   CancelRefusedError,
   PauseRefusedError,
   RunNotFoundError,
@@ -44,6 +48,25 @@ function senderAs(url: string, as: string | undefined): string {
   return own === ANONYMOUS_SENDER && as ? token(as) : own;
 }
 
+/**
+ * A refused verdict that carries an error code (the engine gave up on the input for a failure no retry mends, e.g.
+ * LF_BLOB_ALTERED) is that error, in the engine's words, which name the fix; null for any other verdict (an engine
+ * before codes were sent, a refusal by the rules), which the caller judges as before.
+ */
+function gaveUp(
+  verdict: { accepted: boolean; reason?: string | undefined; code?: string | undefined },
+  what: string,
+  meta: Record<string, JsonSafe | undefined>,
+): LedgerflowError | null {
+  if (verdict.accepted || verdict.code === undefined || !(verdict.code in ERROR_CODES)) return null;
+  return new LedgerflowError(
+    verdict.code as ErrorCode,
+    // The code said in the words too: the CLI prints a message only, and a person searches the troubleshooting page by it.
+    `cannot ${what}: the engine gave up on it (${verdict.code}, which no retry mends): ${verdict.reason ?? 'no reason given'}; nothing was recorded`,
+    meta,
+  );
+}
+
 /** Where an approval or a signal finds no stream: the cluster's streams are made by any command there. */
 const NO_INPUT_STREAM = (what: string) =>
   `no stream takes ${what} on this NATS server yet: ledgerflow creates it with the first run, start, deploy, emit or engine command there (check the URL, or run \`ledgerflow deploy\` once)`;
@@ -75,6 +98,9 @@ export async function publishApproval(
       { runId, taskId, by: user },
     ),
   });
+  const failed =
+    verdict && gaveUp(verdict, `record the ${decision} of ${taskId} in run ${runId}`, { runId, taskId, by: user });
+  if (failed) throw failed;
   if (verdict && !verdict.accepted)
     throw judgedApprovalRefusal({
       runId,
@@ -118,6 +144,8 @@ export async function publishSignal(
       { runId, name, by: sender },
     ),
   });
+  const failed = verdict && gaveUp(verdict, `signal "${name}" to run ${runId}`, { runId, name, by: sender });
+  if (failed) throw failed;
   if (verdict && !verdict.accepted)
     throw new SignalRefusedError(
       `cannot signal "${name}" to run ${runId}: ${verdict.reason ?? 'refused'}; nothing was recorded`,
@@ -167,6 +195,8 @@ export async function publishControl(
       { runId, by: sender },
     ),
   });
+  const failed = verdict && gaveUp(verdict, `${action} run ${runId}`, { runId, by: sender });
+  if (failed) throw failed;
   if (verdict && !verdict.accepted) {
     if (verdict.status === undefined) throw new RunNotFoundError(runId);
     const reason = verdict.reason ?? 'refused';

@@ -29,7 +29,21 @@ import {
   type Malformed,
   type ClusterSettings,
 } from '../transport/index.js';
-import { errorMessage } from '../../errors/index.js';
+import { errorMessage, LedgerflowError } from '../../errors/index.js';
+
+/**
+ * Codes of failures no retry of the message mends: a large payload whose stored body no longer hashes to its digest
+ * (LF_BLOB_ALTERED) reads the same on every delivery until someone puts the original back, so backing off up to
+ * maxDeliver only keeps the sender waiting for nothing. Not LF_DECRYPT_FAILED: it cannot tell a changed body from this
+ * engine holding another key under the same id, which another engine (or this one, its key fixed) opens, and a
+ * redelivery may reach one. LF_BLOB_MISSING is left to the bound as before: not judged in this change.
+ */
+const FINAL_CODES: ReadonlySet<string> = new Set(['LF_BLOB_ALTERED']);
+
+/** The error when retrying the message cannot mend it (FINAL_CODES), else null. */
+export function finalFailure(err: unknown): LedgerflowError | null {
+  return err instanceof LedgerflowError && FINAL_CODES.has(err.code) ? err : null;
+}
 
 /**
  * Runs `fn` as a message's processing is run, its notification deliveries collected in the custody it is given
@@ -192,13 +206,24 @@ export class Inbox {
     return true;
   }
 
-  /** Processing failed: dead-letter at the bound, else put it back with a growing delay. */
+  /**
+   * Processing failed: dead-letter at the bound, or at once when no retry can mend it (finalFailure), else put it back
+   * with a growing delay.
+   */
   private async failed(m: JsMsg, kind: string, durable: string, err: unknown): Promise<void> {
     // Handed back when the stop's grace ran out: it failed for the store closing under it, and is another engine's now.
     if (this.o.inHand.handedBack) return;
     const n = m.info.deliveryCount;
-    const message = err instanceof Error ? err.message : String(err);
-    if (n >= this.maxDeliver) {
+    const message = errorMessage(err);
+    const final = finalFailure(err);
+    if (final) {
+      try {
+        await this.giveUp(kind, m, final);
+        return;
+      } catch (dlqErr) {
+        this.o.log(`${durable}: could not dead-letter message ${m.seq} (${errorMessage(dlqErr)}); it comes back`);
+      }
+    } else if (n >= this.maxDeliver) {
       try {
         await this.deadLetter(
           kind,
@@ -215,6 +240,20 @@ export class Inbox {
     this.o.stats.retries++;
     this.o.log(`${durable}: ${message}; delivery ${n} of ${this.maxDeliver}, trying again in ${delay} ms`);
     m.nak(delay);
+  }
+
+  /**
+   * A failure no retry mends (finalFailure): dead-lettered with its code and words on this delivery, and terminated, so
+   * it is neither tried again nor dead-lettered again at the bound. Whoever answers the sender does so after this.
+   */
+  async giveUp(kind: string, m: JsMsg, err: LedgerflowError, details: DeadLetterDetails = {}): Promise<void> {
+    await this.deadLetter(
+      kind,
+      `failed with ${err.code}, which no retry mends (delivery ${m.info.deliveryCount}, not tried again): ${err.message}`,
+      m,
+      details,
+    );
+    m.term();
   }
 
   /**

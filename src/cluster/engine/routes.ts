@@ -19,9 +19,10 @@ import {
   type ControlVerdict,
   type SignalVerdict,
   type Custody,
+  type Inbound,
 } from '../transport/index.js';
-import { judgeInput } from '../../executor/index.js';
-import type { Inbox } from './inbox.js';
+import { evaluateLoaded, judgeInput } from '../../executor/index.js';
+import { finalFailure, type Inbox } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { LetterRate } from './letter-rate.js';
 import { trimOldest } from '../../bounded.js';
@@ -127,10 +128,11 @@ export class Routes {
    * pause, resume or cancel on lf.control.<sender>.<runId>, judged under the run's lock (judgeInput). What the review
    * records (the input's event, or an approval's refusal, kept once per person and task) is committed; a refusal that
    * records nothing is said only, and one naming no HUMAN task kept as a dead letter too (a few a minute per person: a
-   * flood must not push out other letters). Acked either way.
+   * flood must not push out other letters). Acked either way. A failure no retry mends (finalFailure) is dead-lettered
+   * at once, terminated, and its code and words are the sender's verdict.
    */
   async input(kind: 'approval' | 'signal' | 'control', m: JsMsg, custody: Custody): Promise<void> {
-    const { host, inbox, stats } = this.o;
+    const { inbox } = this.o;
     const dlq = kind === 'approval' ? 'approvals' : kind === 'signal' ? 'signals' : 'control';
     const parsed = parseInbound(kind, rawOf(m));
     if (!parsed.ok) return inbox.dropMalformed(dlq, m, parsed);
@@ -149,6 +151,39 @@ export class Routes {
           : [{ action: input.action }, `${input.action} from ${user}`, { runId, by: user }];
     const tell = (verdict: object) =>
       inbox.tell(verdictTo, { ...echo, ...verdict } as ApprovalVerdict | SignalVerdict | ControlVerdict);
+    /** The sequence of the event that recorded the input, once its commit is appended. */
+    let recordedAt: number | undefined;
+    try {
+      await this.judgeAndRecord(kind, m, custody, msg, { dlq, what, details, tell }, (seq) => {
+        recordedAt = seq;
+      });
+    } catch (err) {
+      // A failure no retry mends (a large payload the fold reads was changed in the store): given up on at once, and
+      // the sender told why in the error's own code and words, which name the fix. Only while nothing was recorded:
+      // a commit appended already is the input's, and its refusal would be a lie (the inbox gives that up at once too).
+      const final = finalFailure(err);
+      if (!final || recordedAt !== undefined) throw err;
+      await inbox.giveUp(dlq, m, final, details);
+      this.o.log(`run ${runId}: gave up on ${what}: ${final.message}`);
+      tell({ accepted: false, reason: final.message, code: final.code });
+      return;
+    }
+    m.ack();
+  }
+
+  /** The input judged under the run's lock and what the review records committed; the sender told (input()). */
+  private async judgeAndRecord(
+    kind: 'approval' | 'signal' | 'control',
+    m: JsMsg,
+    custody: Custody,
+    msg: Inbound['approval'] | Inbound['signal'] | Inbound['control'],
+    o: { dlq: string; what: string; details: DeadLetterDetails; tell: (verdict: object) => void },
+    recorded: (seq: number) => void,
+  ): Promise<void> {
+    const { host, inbox, stats } = this.o;
+    const { dlq, what, details, tell } = o;
+    const { runId } = msg;
+    const { input, by: user } = personInput(msg);
     await host.withRun(runId, async () => {
       const st = await host.load(runId, true);
       if (!st) {
@@ -167,11 +202,18 @@ export class Routes {
             : (await this.o.started?.(runId))?.by
           : undefined;
       // A refusal to record: one per person and task is kept (the history is read for it only then).
-      const review = await judgeInput(st.compiled, st.snapshot, input, who, {
-        starter,
-        refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user),
-        blobs: this.o.host.blobs,
-      });
+      // The review folds the input (a signal ending a WAIT runs on into a DECISION): a large payload that fold reads and
+      // this engine has not loaded (a worker wrote it) is loaded, and the review done again, as the run host's commit does.
+      const review = await evaluateLoaded(
+        host.blobs,
+        () =>
+          judgeInput(st.compiled, st.snapshot, input, who, {
+            starter,
+            refusedBefore: (taskId) => this.refusedBefore(runId, taskId, user),
+            blobs: host.blobs,
+          }),
+        `a template of run ${runId}`,
+      );
       // 'approval' or 'rejection': what a reason names ("rejection of sign by bob"), not the verb the message carries.
       const said =
         input.kind === 'approval' ? `${input.decision === 'approved' ? 'approval' : 'rejection'} ${what}` : what;
@@ -198,6 +240,7 @@ export class Routes {
           commitKey: `${kind === 'approval' ? 'ap' : kind === 'signal' ? 'sg' : 'ct'}${m.seq}`,
           firstSeq: (s) => {
             seq = s;
+            recorded(s);
           },
           custody,
         });
@@ -216,6 +259,5 @@ export class Routes {
       // (direct-dispatch.ts), whatever became of the input: what the run has outstanding goes to the queues.
       if (m.redelivered) await host.process(runId, [], { commitKey: 'rc', reconcile: true, custody });
     });
-    m.ack();
   }
 }

@@ -28,6 +28,8 @@ export const ControlVerdict = z.object({
   action: ControlAction,
   accepted: z.boolean(),
   reason: z.string().optional(),
+  /** The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its message. */
+  code: z.string().max(100).optional(),
   /** The run's status after it (or as it was, when refused); absent when the run does not exist. */
   status: WorkflowStatus.optional(),
   /** The sequence of the event that recorded it, if it was. */
@@ -41,6 +43,8 @@ export const ApprovalVerdict = z.object({
   /** Recorded as approval.recorded (true) or approval.refused (false), or not at all (the run does not exist). */
   accepted: z.boolean(),
   reason: z.string().optional(),
+  /** The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its message. */
+  code: z.string().max(100).optional(),
   /** Refused because this user may not decide the task at all (not one of its approvers), whatever the run's state. */
   notApprover: z.literal(true).optional(),
   /** The sequence of the event that recorded it, if any. */
@@ -56,6 +60,8 @@ export const SignalVerdict = z.object({
   name: z.string(),
   accepted: z.boolean(),
   reason: z.string().optional(),
+  /** The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its message. */
+  code: z.string().max(100).optional(),
   /** The sequence of the event that recorded it, if it was. */
   seq: z.number().int().positive().optional(),
 });
