@@ -10,17 +10,22 @@
  * Without the worker's mark: a run never claimed was settled only by the recording engine's own abort of it (best
  * effort: none if that engine dies between its commit and its effects, and then the copy ran a second time), and a run
  * its worker had claimed was left claimed and unfinished, its copy held until the claim went stale, then reported lost.
+ *
+ * The mark must also outlast the heartbeat: a handler deaf to its abort keeps the attempt in hand for the stop's last
+ * wait (give-back.ts ABORTED_END_MS, 2 s), and its beats go on meanwhile (the deliveries held, its engine told); a beat
+ * that rewrote the claim then would undo the mark, and the copy would be held, then reported lost, as without it.
  */
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { headers } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
+import { KvWatchInclude, Kvm } from '@nats-io/kv';
 import { describe, expect, it } from 'vitest';
 import { subjects, type TaskMessage } from '../../src/cluster/index.js';
 import { AttemptTokens } from '../../src/cluster/transport/attempt-tokens.js';
 import { ATTEMPT_SIG_HEADER } from '../../src/cluster/transport/attempt-keys.js';
-import { AttemptLedger } from '../../src/cluster/transport/attempts.js';
+import { ATTEMPTS_BUCKET, AttemptLedger, type AttemptRecord } from '../../src/cluster/transport/attempts.js';
 import { replayRun } from '../../src/runtime/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { def } from '../helpers/engine.js';
@@ -166,5 +171,82 @@ describe.skipIf(noNats)(`a run of an attempt given back by a stopping worker${sk
 
   it('claimed before the stop: settled as aborted, and a copy is dropped at once, not held until the claim goes stale then reported lost', async () => {
     await givenBackThenCopied(true);
+  }, 60_000);
+
+  it('a handler deaf to the abort: the beats that go on while the stop waits for it leave the aborted mark as it is', async () => {
+    logs.length = 0;
+    const admin = await c.connect();
+    const started = gate();
+    const release = gate();
+    const first = await c.addWorker({
+      directOffers: true,
+      // A beat every 500 ms (a third of the ack wait, the least there is): several fall in the stop's 2 s last wait.
+      settings: { taskAckWaitMs: 1500 },
+      log: (l) => logs.push(`W1 ${l}`),
+      handlers: {
+        // Deaf to ctx.signal: it ends only when the test lets it, after the stop.
+        hold: async () => {
+          started.open();
+          await release.opened;
+          return { held: true };
+        },
+      },
+    });
+    c.defer(() => release.open());
+    const { runId } = await c.client.start('give-back-copy', {});
+    await started.opened;
+    const ledger = await AttemptLedger.open(admin);
+    const key = await ledgerKeyOf(admin, runId, 'hold', 1);
+    await waitFor('the first worker to claim it', async () => (await ledger.read(key))?.by?.worker === first.name, {
+      detail: show,
+    });
+
+    // In the order they come: every write of the attempt's ledger entry, and every beat of its worker (each beat tells
+    // the engine that offered it `task.held`, whether or not it rewrites the claim).
+    const seen: string[] = [];
+    const watch = await (await new Kvm(jetstream(admin)).open(ATTEMPTS_BUCKET)).watch({
+      key,
+      include: KvWatchInclude.UpdatesOnly,
+    });
+    c.defer(() => watch.stop());
+    void (async () => {
+      for await (const e of watch) seen.push(`write ${e.json<AttemptRecord>().finished ?? 'claim'}`);
+    })().catch((err: unknown) => seen.push(`the watch failed: ${String(err)}`));
+    const beats = admin.subscribe(`${subjects.directReport('worker', 'default', runId)}.>`, {
+      callback: (_err, m) => {
+        if ((m.json() as { type?: string }).type === 'task.held') seen.push('beat');
+      },
+    });
+    c.defer(() => beats.unsubscribe());
+    await admin.flush();
+    const afterMark = () => seen.slice(seen.indexOf('write aborted') + 1);
+    // The worker the restart goes to, there before the stop as in a rolling deploy (else it is offered to the stopping
+    // one and queued only once its engine stops hearing of it, the 30 s ack wait).
+    const second = await c.addWorker({ handlers: { hold: async () => ({ done: true }) } });
+
+    await c.stopWorker(first, { graceMs: 0 });
+    // Marked first, then beating on through the stop's wait for the handler: two beats at least after the mark (the
+    // first may have raced its write), the second more than a heartbeat interval after it.
+    await waitFor(
+      'beats after the aborted mark',
+      () => seen.includes('write aborted') && afterMark().filter((s) => s === 'beat').length >= 2,
+      { detail: () => `${seen.join(', ')}\n${show()}` },
+    );
+    expect((await ledger.read(key))?.by, show()).toMatchObject({ worker: first.name, finished: 'aborted' });
+
+    // The handler ends at last (its beat stops with it), and the restart runs elsewhere: the mark is still there, and
+    // nothing was written over it at any point.
+    release.open();
+    try {
+      const view = await c.runs.wait(runId, { timeoutMs: 30_000 });
+      expect(view.status, show()).toBe('COMPLETED');
+    } finally {
+      await c.stopWorker(second);
+    }
+    expect((await ledger.read(key))?.by, show()).toMatchObject({ worker: first.name, finished: 'aborted' });
+    expect(
+      afterMark().filter((s) => s !== 'beat'),
+      seen.join(', '),
+    ).toEqual([]);
   }, 60_000);
 });

@@ -1,11 +1,12 @@
 /**
- * A person's signal whose processing in the engine reads a large payload whose body was changed in LF_BLOBS: the
- * WAIT it ends is followed by a DECISION on a field of that payload (docs/language.md "Large payloads"), which the
- * engine folds as it records the signal. Retrying cannot mend a changed body, so the engine gives up on the first
- * failure: one dead letter naming LF_BLOB_ALTERED, no retries, nothing appended, and the person's `ledgerflow signal`
- * exits non-zero with the code and the error's fix (the run, the object, the command that puts the original back).
- * Once the original is back, the same signal is recorded and the run completes. Real nats-server; the CLI as a user
- * runs it. The worker's side of the same finding: altered-blob-nats.test.ts.
+ * A person's signal or approval whose processing in the engine reads a large payload whose body was changed in
+ * LF_BLOBS: the WAIT it ends (or the HUMAN task it decides) is followed by a DECISION on a field of that payload
+ * (docs/language.md "Large payloads"), which the engine folds as it records the input. Retrying cannot mend a changed
+ * body, so the engine gives up on the first failure: one dead letter naming LF_BLOB_ALTERED, no retries, nothing
+ * appended, and the person's `ledgerflow signal` or `ledgerflow approve` exits non-zero with the code and the error's
+ * fix (the run, the object, the command that puts the original back). Once the original is back, the same signal is
+ * recorded and the run completes. Real nats-server; the CLI as a user runs it. The worker's side of the same finding:
+ * altered-blob-nats.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
@@ -51,12 +52,46 @@ workflow:
       handler: publish
 `);
 
+/** The same export decided by a person: the HUMAN task's approval runs the run on into the DECISION. */
+const approvalFlow = def(`
+workflow:
+  id: altered_approval_nats
+  version: 1
+  input:
+    required: [nonce]
+  payloads:
+    inline_limit: 64KiB
+  tasks:
+    - id: export_rows
+      type: SIMPLE
+      handler: exportRows
+      input: { nonce: "\${workflow.input.nonce}" }
+    - id: sign
+      type: HUMAN
+      depends_on: [export_rows]
+      approvers: [alice]
+      wait_forever: true
+    - id: check
+      type: DECISION
+      depends_on: [sign]
+      decision_param: "\${export_rows.output.summary.status}"
+      decision_cases:
+        complete: { next: publish }
+        default: { next: flag }
+    - id: publish
+      type: SIMPLE
+      handler: publish
+    - id: flag
+      type: SIMPLE
+      handler: publish
+`);
+
 type Ref = { 'lf:blob': { digest: string; size: number } };
 
-describe.skipIf(noNats)('a signal whose DECISION reads a payload changed in LF_BLOBS', () => {
+describe.skipIf(noNats)("a person's input whose DECISION reads a payload changed in LF_BLOBS", () => {
   const c = useCluster({
     engines: 1,
-    deploy: [flow],
+    deploy: [flow, approvalFlow],
     handlers: {
       // About 200 KB of rows (over the 64 KiB inline limit) and a summary; the nonce makes the body this run's own.
       exportRows: async (input) => {
@@ -67,21 +102,24 @@ describe.skipIf(noNats)('a signal whose DECISION reads a payload changed in LF_B
     },
   });
 
-  it('is dead-lettered at once, the CLI exits 1 with LF_BLOB_ALTERED and its fix; put back, the run completes', async () => {
-    const run = await c.client.start('altered_signal_nats', { nonce: randomUUID() });
-    const waiting = await waitFor(
-      'the run to wait for its signal',
+  /**
+   * A run of `workflow` started and waiting at `waiting` (a WAIT's status WAITING, a HUMAN task's PENDING_APPROVAL; its
+   * export stored in LF_BLOBS), then one byte of the export's summary status flipped under the same object name; the
+   * original kept to put back.
+   */
+  async function alteredWhileWaiting(workflow: string, waiting: string, status: string) {
+    const { runId } = await c.client.start(workflow, { nonce: randomUUID() });
+    const view = await waitFor(
+      `the run to wait at ${waiting}`,
       async () => {
-        const s = await c.runs.status(run.runId);
-        return s?.tasks.ready?.status === 'WAITING' && s;
+        const s = await c.runs.status(runId);
+        return s?.tasks[waiting]?.status === status && s;
       },
       { timeout: 60_000 },
     );
-    const { digest } = (waiting.tasks.export_rows!.output as Ref)['lf:blob'];
+    const { digest } = (view.tasks.export_rows!.output as Ref)['lf:blob'];
     const hex = digest.slice('sha256:'.length);
-    const before = (await c.client.store.read(run.runId)).length;
-
-    // One byte of the summary's status flipped, under the same object name; the original kept to put back.
+    const before = (await c.client.store.read(runId)).length;
     const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
     const original = (await os.getBlob(hex))!;
     const altered = Uint8Array.from(original);
@@ -91,33 +129,70 @@ describe.skipIf(noNats)('a signal whose DECISION reads a payload changed in LF_B
     await os.putBlob({ name: hex }, altered);
     // The engine and the worker share this process: what they loaded is forgotten, as another process never had it.
     forgetLoadedPayloads();
+    /** The hinted fix: the original body back under its name, as `nats object put LF_BLOBS <file> --name <hex>` puts it. */
+    const putBack = async () => {
+      await os.putBlob({ name: hex }, original);
+      forgetLoadedPayloads();
+    };
+    return { runId, hex, before, putBack };
+  }
 
-    const dir = tempDir('lf-altered-signal-');
-    const lf = (...args: string[]) => cli(['--nats', c.as('alice'), ...args], { cwd: dir });
-    const retriesBefore = c.engines[0]!.stats.retries;
-    const sent = await lf('signal', run.runId, 'release', '--data', '{"by":"alice"}', '--wait', '30s');
-    expect(sent.code, sent.stdout + sent.stderr).toBe(1);
-    expect(sent.stderr).toContain('LF_BLOB_ALTERED');
-    expect(sent.stderr).toContain(`run ${run.runId}`);
-    expect(sent.stderr).toContain(`the object ${hex} of the bucket ${BLOB_BUCKET}`);
-    expect(sent.stderr).toContain(`nats object put ${BLOB_BUCKET} <file> --name ${hex}`);
+  /** What a person reads from a command the engine gave up on: the code, the run, the object and the fix. */
+  function namesTheFix(r: { code: number | null; stdout: string; stderr: string }, runId: string, hex: string) {
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain('LF_BLOB_ALTERED');
+    expect(r.stderr).toContain(`run ${runId}`);
+    expect(r.stderr).toContain(`the object ${hex} of the bucket ${BLOB_BUCKET}`);
+    expect(r.stderr).toContain(`nats object put ${BLOB_BUCKET} <file> --name ${hex}`);
+  }
 
-    // Given up on at once: one dead letter with the error, no retry, nothing appended to the run.
-    const letters = (await deadLetters(await c.jsm(), 'signals')).filter((l) => l.runId === run.runId);
+  /** Given up on at once: one dead letter of the run on lf.dlq.<kind> with the error, no retry, nothing appended. */
+  async function givenUpOnce(kind: string, runId: string, before: number, retriesBefore: number) {
+    const letters = (await deadLetters(await c.jsm(), kind)).filter((l) => l.runId === runId);
     expect(letters).toHaveLength(1);
     expect(String(letters[0]!.reason)).toContain('LF_BLOB_ALTERED');
     expect(c.engines[0]!.stats.retries).toBe(retriesBefore);
-    expect(await c.client.store.read(run.runId)).toHaveLength(before);
+    expect(await c.client.store.read(runId)).toHaveLength(before);
+  }
 
-    // The hinted fix: the original body back under its name, as `nats object put LF_BLOBS <file> --name <hex>` puts it.
-    await os.putBlob({ name: hex }, original);
-    forgetLoadedPayloads();
-    const again = await lf('signal', run.runId, 'release', '--data', '{"by":"alice"}', '--wait', '30s');
+  it('a signal is dead-lettered at once, the CLI exits 1 with LF_BLOB_ALTERED and its fix; put back, the run completes', async () => {
+    const { runId, hex, before, putBack } = await alteredWhileWaiting('altered_signal_nats', 'ready', 'WAITING');
+    const dir = tempDir('lf-altered-signal-');
+    const lf = (...args: string[]) => cli(['--nats', c.as('alice'), ...args], { cwd: dir });
+    const retriesBefore = c.engines[0]!.stats.retries;
+    const sent = await lf('signal', runId, 'release', '--data', '{"by":"alice"}', '--wait', '30s');
+    namesTheFix(sent, runId, hex);
+    await givenUpOnce('signals', runId, before, retriesBefore);
+
+    await putBack();
+    const again = await lf('signal', runId, 'release', '--data', '{"by":"alice"}', '--wait', '30s');
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    const done = await lf('wait', run.runId, '--timeout', '60s');
+    const done = await lf('wait', runId, '--timeout', '60s');
     expect(done.code, done.stdout + done.stderr).toBe(0);
-    const settled = await c.runs.status(run.runId);
+    const settled = await c.runs.status(runId);
     expect(settled?.status).toBe('COMPLETED');
     expect(settled?.tasks.publish?.status).toBe('COMPLETED');
+  }, 120_000);
+
+  it('an approval too: exit 1 with LF_BLOB_ALTERED, no refusal kept against the approver, who approves again once it is put back', async () => {
+    const { runId, hex, before, putBack } = await alteredWhileWaiting(
+      'altered_approval_nats',
+      'sign',
+      'PENDING_APPROVAL',
+    );
+    const dir = tempDir('lf-altered-approval-');
+    const lf = (...args: string[]) => cli(['--nats', c.as('alice'), ...args], { cwd: dir });
+    const retriesBefore = c.engines[0]!.stats.retries;
+    const sent = await lf('approve', runId, 'sign', '--wait', '30s');
+    namesTheFix(sent, runId, hex);
+    await givenUpOnce('approvals', runId, before, retriesBefore);
+
+    // Nothing was recorded, not even a refusal (one is kept per person and task): the same approval goes through now.
+    await putBack();
+    const again = await lf('approve', runId, 'sign', '--wait', '30s');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const settled = await c.runs.wait(runId, { timeoutMs: 60_000 });
+    expect(settled.status).toBe('COMPLETED');
+    expect(settled.tasks.publish?.status).toBe('COMPLETED');
   }, 120_000);
 });
