@@ -18,7 +18,7 @@ import { parseDefinition } from '../src/definition/index.js';
 import { Engine } from '../src/local/index.js';
 import { FileEventStore } from '../src/store/index.js';
 import { fmt, now, pool, progress, type Bench, discard } from './kit.js';
-import { BIN, BIN_NODE_FLAGS } from './bin-flags.js';
+import { BIN, binNodeFlags } from './bin-flags.js';
 
 function def() {
   const { definition, diagnostics } = parseDefinition(
@@ -37,7 +37,7 @@ workflow:
 
 /** `ok`: the exit codes that are not a failure (a single retry exits 1: its new run FAILED, as `run` does). */
 function ledgerflow(dir: string, args: string[], ok: number[] = [0]): string {
-  const r = spawnSync(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
+  const r = spawnSync(process.execPath, [...binNodeFlags(args), BIN, ...args], {
     cwd: dir,
     env: { ...process.env, LEDGERFLOW_STORE: join(dir, 'store') },
     encoding: 'utf8',

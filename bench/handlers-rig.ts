@@ -12,7 +12,7 @@ import { ClusterClient } from '../src/cluster/index.js';
 import type { Definition } from '../src/definition/index.js';
 import { LogWatch, oneAfterAnother, startAndWatch, stopNode, type ClusterRig } from './cluster-rig.js';
 import { atExit, cpuOf, now, pool, procCpuUs } from './kit.js';
-import { BIN, BIN_NODE_FLAGS } from './bin-flags.js';
+import { BIN, binNodeFlags } from './bin-flags.js';
 import type { BenchNats } from './nats.js';
 
 export { BIN } from './bin-flags.js';
@@ -22,7 +22,7 @@ const HANDLERS = fileURLToPath(new URL('./five-handlers.mjs', import.meta.url));
 export async function spawnCli(args: string[], ready: string, cwd?: string): Promise<ChildProcess> {
   // LF_BENCH_NODE_FLAGS: more node flags for the CLI's processes (bench/prof-handlers.ts: --cpu-prof, which NODE_OPTIONS refuses).
   const more = process.env.LF_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, ...more, BIN, ...args], {
+  const child = spawn(process.execPath, [...binNodeFlags(args), ...more, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
     ...(cwd ? { cwd } : {}),

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventEnvelope } from '../src/events/index.js';
 import { atExit, type Bench, discard } from './kit.js';
-import { BIN, BIN_NODE_FLAGS } from './bin-flags.js';
+import { BIN, binNodeFlags } from './bin-flags.js';
 
 const HISTORIES = new URL('../test/fixtures/histories/folder-report/', import.meta.url);
 
@@ -55,7 +55,7 @@ export const peakMb = (pid: number): number =>
 
 function start(args: string[], cwd: string): { child: ChildProcess; out: () => string } {
   let out = '';
-  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
+  const child = spawn(process.execPath, [...binNodeFlags(args), BIN, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },

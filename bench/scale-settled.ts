@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { built, settledPeak, stop, storeOf, until } from './held.js';
 import { now, p50, discard } from './kit.js';
-import { BIN, BIN_NODE_FLAGS } from './bin-flags.js';
+import { BIN, binNodeFlags } from './bin-flags.js';
 
 export interface SettledMeasured {
   listP50Ms: number;
@@ -23,7 +23,7 @@ export interface SettledMeasured {
 export function cliMs(args: string[], cwd: string): Promise<number> {
   const t = now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
+    const child = spawn(process.execPath, [...binNodeFlags(args), BIN, ...args], {
       cwd,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },
@@ -41,7 +41,7 @@ export function cliMs(args: string[], cwd: string): Promise<number> {
 /** A long-running `ledgerflow <args>` (ui, serve) and what it printed so far. */
 export function started(args: string[], cwd: string) {
   let out = '';
-  const child = spawn(process.execPath, [...BIN_NODE_FLAGS, BIN, ...args], {
+  const child = spawn(process.execPath, [...binNodeFlags(args), BIN, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, LEDGERFLOW_STATE_FILE: '' },

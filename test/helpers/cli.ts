@@ -6,12 +6,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
-import { BIN_NODE_FLAGS } from '../../bench/bin-flags.js';
+import { BIN_NODE_FLAGS, binNodeFlags } from '../../bench/bin-flags.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'ledgerflow.js');
-/** The node flags bin/ledgerflow.js starts itself with (bench/bin-flags.ts), given to every command the tests start with `node`. */
+/** The node flags bin/ledgerflow.js starts itself with (bench/bin-flags.ts), for every command but serve and ui. */
 export const NODE_FLAGS = BIN_NODE_FLAGS;
+/** The node flags the bin gives `ledgerflow <args>` (serve and ui: a smaller young generation), as every command the tests start with `node` gets them. */
+export const nodeFlagsFor = binNodeFlags;
 export const EXAMPLE = join(ROOT, 'examples', 'inventory-validation.workflow.yaml');
 
 export interface CliResult {
@@ -87,14 +89,18 @@ export function spawnCli(
   const label = census
     ? { LEDGERFLOW_CENSUS_LABEL: `${currentFile().replace(/.*\/test\//, 'test/')} ${args.join(' ').slice(0, 300)}` }
     : {};
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...(census ? ['--require', census] : []), BIN, ...args], {
-    cwd: opts.cwd ?? ROOT,
-    // No state file unless a test asks for one (LEDGERFLOW_STATE_FILE: '' restores the default rule): most run in the
-    // repository's folder, where the seed's definition (its monitoring: block) would have every test process rewrite
-    // one .3ox/workflow.state.yaml from its own store. test/cli/state-file.test.ts tests it as the docs use it.
-    env: { ...inherited(), NO_COLOR: '1', FORCE_COLOR: '0', LEDGERFLOW_STATE_FILE: 'off', ...label, ...opts.env },
-    stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlagsFor(args), ...(census ? ['--require', census] : []), BIN, ...args],
+    {
+      cwd: opts.cwd ?? ROOT,
+      // No state file unless a test asks for one (LEDGERFLOW_STATE_FILE: '' restores the default rule): most run in the
+      // repository's folder, where the seed's definition (its monitoring: block) would have every test process rewrite
+      // one .3ox/workflow.state.yaml from its own store. test/cli/state-file.test.ts tests it as the docs use it.
+      env: { ...inherited(), NO_COLOR: '1', FORCE_COLOR: '0', LEDGERFLOW_STATE_FILE: 'off', ...label, ...opts.env },
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    },
+  );
   if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
   return child;
 }

@@ -18,7 +18,7 @@ import { ensureWorkerConsumer, type ClusterSettings } from '../../src/cluster/tr
 import { ENGINE_CONSUMERS } from '../../src/cluster/transport/subjects.js';
 import type { EventEnvelope } from '../../src/events/index.js';
 import { replayRun } from '../../src/runtime/index.js';
-import { BIN, NODE_FLAGS, ROOT } from './cli.js';
+import { BIN, nodeFlagsFor, ROOT } from './cli.js';
 import { waitFor } from './wait.js';
 
 export const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
@@ -72,7 +72,7 @@ export function spawnLedgerflow(
   args: string[],
   opts: { cwd: string; markers: string; env?: Record<string, string> },
 ): LedgerflowProcess {
-  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
+  const child = spawn(process.execPath, [...nodeFlagsFor(args), BIN, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LF_MARKERS: opts.markers, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
