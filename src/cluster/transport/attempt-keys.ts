@@ -70,7 +70,11 @@ export class AttemptVerifier {
         said = true;
         return null;
       });
-      if (got) return new AttemptVerifier(keyOf(got, `KV ${KEYS_BUCKET}`)).withSession(nc, o.log);
+      if (got) {
+        // Said it was waiting: say it no longer is, or the last word in the worker's log is that it waits.
+        if (said) o.log(`the engines' attempt key found (KV ${KEYS_BUCKET}, key ${ATTEMPTS_KEY}): taking attempts`);
+        return new AttemptVerifier(keyOf(got, `KV ${KEYS_BUCKET}`)).withSession(nc, o.log);
+      }
       await new Promise((r) => setTimeout(r, pause));
     }
     return null;
