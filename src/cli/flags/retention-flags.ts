@@ -11,7 +11,10 @@ export const retentionOptions = [
     '--retention <duration>',
     "the store's default retention (or LEDGERFLOW_RETENTION): settled runs whose workflow sets no `retention:` move to the archive that long after they settle, e.g. 30d (default: kept live)",
   ],
-  ['--archive-every <duration>', 'how often runs past their retention are looked for and archived (default 1m)'],
+  [
+    '--archive-every <duration>',
+    'how often runs past their retention are looked for and archived, more than 0 (default 1m)',
+  ],
 ] as const;
 
 export interface RetentionFlags {
