@@ -8,7 +8,7 @@ import { UsageError } from '../../errors/index.js';
 import { archiveOf, requestArchivePeriods } from '../../runs/index.js';
 import type { ArchivedRun, ArchivePeriod } from '../../store/index.js';
 import { inert } from '../../terminal/index.js';
-import { durationFlag } from '../flags/duration-flag.js';
+import { unitDurationFlag } from '../flags/duration-flag.js';
 import { usesNats, type GlobalOpts } from '../flags/store.js';
 import { storeFor } from '../open-store.js';
 import { EXIT } from '../render/exit.js';
@@ -33,7 +33,7 @@ export async function archiveCmd(
       'archive needs --older-than <duration>: settled runs that settled longer ago than that are archived, e.g. --older-than 30d',
       { option: '--older-than' },
     );
-  const olderThanMs = durationFlag('--older-than', opts.olderThan, '30d or 12h');
+  const olderThanMs = unitDurationFlag('--older-than', opts.olderThan, '30d or 12h');
   const batch = opts.batch === undefined ? undefined : Number(opts.batch);
   if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 10_000))
     throw new UsageError(`--batch ${opts.batch} is not a number of runs from 1 to 10000, e.g. --batch 200`, {

@@ -19,6 +19,7 @@ import { childRunTasks, historyText, tasksOf } from '../render/history.js';
 import { statusText, statusYaml } from '../render/render.js';
 import { waitingHints } from '../render/progress.js';
 import { json, type Io } from '../render/io.js';
+import { archivedListText, archivedPeriodOf, archivedRunCount, archivedStatusText } from '../render/archived.js';
 
 export async function statusCmd(
   io: Io,
@@ -37,12 +38,16 @@ export async function statusCmd(
   const damaged = await damageCheck(g)(runId, view.seq);
   // Its status is DAMAGED, not the state of what is left (RUNNING, to be taken up again): nothing drives it.
   const shown = damaged ? { ...view, status: 'DAMAGED' as RunView['status'] } : view;
+  // Read from the archive as from the live log, which left a person wondering why `list` does not show it. Only a
+  // settled run can be archived: a live one costs no archive read. Text only: --json and --yaml keep one shape.
+  const human = !opts.json && !opts.yaml;
+  const archivedIn = human && SETTLED_STATUSES.includes(view.status) ? await archivedPeriodOf(g, runId) : null;
   io.out(
     opts.json
       ? json(damaged ? { ...shown, damaged } : view)
       : opts.yaml
         ? statusYaml(shown).trimEnd()
-        : statusText(shown),
+        : statusText(shown, Date.now(), archivedIn !== null ? { archived: archivedStatusText(runId, archivedIn) } : {}),
   );
   if (damaged) io.err(damagedWarning(damaged));
   return damaged ? EXIT.failed : EXIT.ok;
@@ -129,6 +134,11 @@ export async function listCmd(io: Io, g: GlobalOpts, opts: ListOpts): Promise<nu
   for (const c of corrupt) io.err(corruptText(c));
   for (const r of runs) if (damaged.has(r.runId)) io.err(damagedWarning(damaged.get(r.runId)!));
   if (!asJson && page.nextCursor !== null) io.err(moreText(runs.length, page.total));
+  // A store whose runs were all archived listed nothing and said nothing of where they went.
+  if (!asJson && runs.length === 0 && corrupt.length === 0) {
+    const held = await archivedRunCount(g);
+    if (held > 0) io.err(archivedListText(held));
+  }
   return EXIT.ok;
 }
 

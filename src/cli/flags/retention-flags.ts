@@ -4,14 +4,17 @@
  */
 import { UsageError } from '../../errors/index.js';
 import type { EventStore } from '../../store/index.js';
-import { optionalDurationFlag } from './duration-flag.js';
+import { optionalUnitDurationFlag } from './duration-flag.js';
 
 export const retentionOptions = [
   [
     '--retention <duration>',
     "the store's default retention (or LEDGERFLOW_RETENTION): settled runs whose workflow sets no `retention:` move to the archive that long after they settle, e.g. 30d (default: kept live)",
   ],
-  ['--archive-every <duration>', 'how often runs past their retention are looked for and archived (default 1m)'],
+  [
+    '--archive-every <duration>',
+    'how often runs past their retention are looked for and archived, more than 0 (default 1m)',
+  ],
 ] as const;
 
 export interface RetentionFlags {
@@ -27,7 +30,7 @@ export async function archivalTick(
 ): Promise<(now: Date) => Promise<void>> {
   const fromEnv = opts.retention === undefined ? process.env.LEDGERFLOW_RETENTION || undefined : undefined;
   const flag = fromEnv !== undefined ? 'LEDGERFLOW_RETENTION' : '--retention';
-  const defaultRetentionMs = optionalDurationFlag(flag, opts.retention ?? fromEnv, '30d or 12h');
+  const defaultRetentionMs = optionalUnitDurationFlag(flag, opts.retention ?? fromEnv, '30d or 12h');
   // Refused as `retention: 0` is in a definition: 0 reads as "off" to many, and here it meant "archive every settled
   // run at the next round", which moved a whole store's runs out of `list` within a minute of `serve` starting.
   if (defaultRetentionMs === 0)
@@ -35,7 +38,13 @@ export async function archivalTick(
       `${flag} ${opts.retention ?? fromEnv}: a retention must be longer than 0, e.g. 30d (leave ${flag} out to keep settled runs live)`,
       { flag, value: opts.retention ?? fromEnv },
     );
-  const everyMs = optionalDurationFlag('--archive-every', opts.archiveEvery, '1m or 10s') ?? 60_000;
+  const everyMs = optionalUnitDurationFlag('--archive-every', opts.archiveEvery, '1m or 10s') ?? 60_000;
+  // 0 read as "no pause between rounds": a round every second (the tick's pace), the store scanned for nothing.
+  if (everyMs === 0)
+    throw new UsageError(
+      `--archive-every ${opts.archiveEvery}: rounds must be longer than 0 apart, e.g. 1m or 10s (leave --archive-every out for a round a minute)`,
+      { flag: '--archive-every', value: opts.archiveEvery },
+    );
   const { archivalRounds } = await import('../../runs/index.js');
   return archivalRounds(store, { everyMs, say, ...(defaultRetentionMs !== undefined ? { defaultRetentionMs } : {}) });
 }

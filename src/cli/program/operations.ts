@@ -12,7 +12,7 @@ export function operationCommands(p: TableCommand, { io, g, act, actStore }: Com
     .description(
       'move settled runs out of the live log and index into the archive (docs/retention.md); status, history and replay still read them',
     )
-    .option('--older-than <duration>', 'runs that settled longer ago than this, e.g. 30d')
+    .option('--older-than <duration>', 'runs that settled longer ago than this, with its unit, e.g. 30d or 12h')
     .option('--workflow <id>', "only this workflow's runs")
     .option('--batch <n>', 'runs moved at a time (default 200): appends to the store wait while a batch moves')
     .option(

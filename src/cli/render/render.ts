@@ -54,11 +54,13 @@ export function missedText(s: { missedCount?: number }): string {
     : '';
 }
 
-export function statusText(view: RunView, now = Date.now()): string {
+/** `notes.archived`: the line saying the run was read from the archive (render/archived.ts), under the header. */
+export function statusText(view: RunView, now = Date.now(), notes: { archived?: string } = {}): string {
   const lines = [
     `run ${pc.bold(inert(view.runId))}  ${inert(view.workflowId)} v${view.version}  ${statusColor(view.status)}`,
     `started ${view.startedAt}${view.completedAt ? `  settled ${view.completedAt}` : ''}`,
   ];
+  if (notes.archived) lines.push(inert(notes.archived));
   // The lines about where the run came from have no colours: inert as a whole.
   const origin: string[] = [];
   if (view.parent) {
