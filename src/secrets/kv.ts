@@ -6,7 +6,7 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { KV } from '@nats-io/kv';
-import { Kvm, StorageType, jetstream, jetstreamManager } from '../store/index.js';
+import { Kvm, StorageType, jetstream, jetstreamManager, kvKeys } from '../store/index.js';
 import { checkSecretName, type SecretsStore } from './providers.js';
 
 export const SECRETS_BUCKET = 'LF_SECRETS';
@@ -78,9 +78,8 @@ export function kvSecrets(nc: NatsConnection, opts: { create?: boolean; replicas
       const b = await kv();
       if (!b) return [];
       return orMissing(async () => {
-        const out: string[] = [];
-        for await (const k of await b.keys()) out.push(k);
-        return out.sort();
+        // Not b.keys(): it could wait for ever when a secret was removed as it listed (kv-keys.ts).
+        return kvKeys(jetstream(nc), SECRETS_BUCKET);
       }, []);
     },
     async set(name, value) {

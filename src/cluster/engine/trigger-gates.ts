@@ -11,7 +11,7 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { DiscardPolicy, RetentionPolicy, StorageType } from '../../store/index.js';
+import { DiscardPolicy, RetentionPolicy, StorageType, kvKeys } from '../../store/index.js';
 import { isCasConflict } from '../../query/index.js';
 import {
   GateRecordSchema,
@@ -44,17 +44,15 @@ export class KvGateStore implements GateStore {
   }
 
   /**
-   * The client's `kv.keys()` (which leaves out deleted keys) leaves an ordered consumer on the server for its
-   * five-minute inactivity threshold, one per call, and every engine calls this at every gate tick (a second): an
-   * engine whose workflows never used a debounce or throttle kept 300 there. So the bucket's status first (one
-   * request): nothing ever written, no keys.
+   * Every engine lists the gates at every tick (a second). The bucket's status first (one request): nothing ever
+   * written, no keys and no consumer made. Not the client's `kv.keys()`: it left an ordered consumer on the server for
+   * five minutes a call, and waited for ever when a gate was deleted as it listed, which stopped this engine's ticks
+   * for good (kv-keys.ts).
    */
   async keys(): Promise<string[]> {
     const kv = await this.kv();
     if ((await kv.status()).values === 0) return [];
-    const out: string[] = [];
-    for await (const k of await kv.keys()) out.push(k);
-    return out;
+    return kvKeys(this.js, GATES_BUCKET);
   }
 
   async get(key: string): Promise<{ state: GateState; revision: number } | null> {

@@ -10,7 +10,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
-import { headers, jetstream, kvPutSubject, Kvm } from '../../store/index.js';
+import { headers, jetstream, kvKeys, kvPutSubject, Kvm } from '../../store/index.js';
 import {
   instanceToken,
   isLiveProgress,
@@ -25,14 +25,6 @@ export const PROGRESS_BUCKET = 'LF_PROGRESS';
 const PROGRESS_TTL_MS = 24 * 60 * 60_000;
 /** An entry's largest value: a fraction, a 200-character message and ids. */
 const PROGRESS_VALUE_MAX_BYTES = 4096;
-
-/**
- * How long a run's keys are listed at most. nats.js 3.4's `kv.keys()` can wait for ever when a key of the run is
- * removed while it lists (an attempt ending as `status` or the dashboard's progress stream reads: its consumer's info
- * counts the key, then nothing it waits for arrives): the stream sent nothing for 30 s in a whole suite's run, and
- * reading a run's keys around their removal hung one read in ten (2026-12-04). What was listed by then is read.
- */
-const KEYS_WAIT_MS = 2000;
 
 /** How soon a watch is made again after it ended by itself (a connection lost, the bucket not there yet). */
 const WATCH_RETRY_MS = 2000;
@@ -78,21 +70,9 @@ export class ProgressBucket implements ProgressChannel {
     const kv = await this.bucket();
     if (!kv) return [];
     const out: LiveProgress[] = [];
-    const keys: string[] = [];
-    const listing = await kv.keys(`${runId}.*`);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const listed = (async () => {
-      for await (const key of listing) keys.push(key);
-      return true;
-    })();
-    const late = new Promise<false>((r) => {
-      timer = setTimeout(() => r(false), KEYS_WAIT_MS);
-    });
-    const done = await Promise.race([listed, late]);
-    clearTimeout(timer);
-    // Given up: the keys found so far are read, and the live reader's watch brings the rest.
-    if (!done) listing.stop();
-    for (const key of keys.sort()) {
+    // Not kv.keys(), which waited for ever when an attempt's value was removed as it listed (kv-keys.ts).
+    const keys = await kvKeys(jetstream(await this.conn()), PROGRESS_BUCKET, `${runId}.*`);
+    for (const key of keys) {
       const v = liveValueOf(await kv.get(key).catch(() => null), runId);
       if (v) out.push(v);
     }

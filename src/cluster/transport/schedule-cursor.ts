@@ -6,6 +6,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { isCasConflict } from '../../query/index.js';
+import { kvKeys } from '../../store/index.js';
 import { ScheduleCursorEntrySchema, type ScheduleCursor, type ScheduleCursorEntry } from '../../triggers/index.js';
 import { createBucket } from './create-retry.js';
 import { decodeOrUndefined } from './messages.js';
@@ -50,9 +51,10 @@ export class KvScheduleCursor implements ScheduleCursor {
   }
 
   async all(): Promise<Map<string, ScheduleCursorEntry>> {
-    const kv = await this.kv();
+    await this.kv();
     const out = new Map<string, ScheduleCursorEntry>();
-    for await (const key of await kv.keys()) {
+    // Not kv.keys(): it could wait for ever when a key was deleted as it listed (kv-keys.ts).
+    for (const key of await kvKeys(this.js, SCHEDULES_BUCKET)) {
       const got = await this.get(key);
       if (got && got.entry.cron !== '') out.set(key, got.entry);
     }

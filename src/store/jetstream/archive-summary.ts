@@ -6,9 +6,11 @@
  * and the next `archive list` counts again (the full pass) and puts it afresh. It is put expecting the stream's last
  * sequence seen when its counts were taken, so a write it did not see meanwhile leaves it unwritten rather than wrong.
  */
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { kvKeys } from './kv-keys.js';
 import { jetstream, kvPutSubject } from './nats-lib.js';
 
 const KEY = 'summary';
@@ -32,15 +34,16 @@ export async function lastWrite(kv: KV): Promise<number> {
   return (await kv.status()).streamInfo.state.last_seq;
 }
 
-/** The full pass: every `in.` key counted, every object's size summed. */
-export async function countTotals(kv: KV, os: ObjectStore): Promise<PeriodTotals> {
+/** The full pass: every `in.` key of the index `bucket` counted, every object's size summed. */
+export async function countTotals(js: JetStreamClient, bucket: string, os: ObjectStore): Promise<PeriodTotals> {
   const totals: PeriodTotals = new Map();
   const of = (period: string) => {
     let t = totals.get(period);
     if (!t) totals.set(period, (t = { runs: 0, bytes: 0 }));
     return t;
   };
-  for await (const key of await kv.keys('in.>')) of(key.split('.')[1]!).runs++;
+  // Not kv.keys(): it could wait for ever when a run was restored (its key deleted) as it listed (kv-keys.ts).
+  for (const key of await kvKeys(js, bucket, 'in.>')) of(key.split('.')[1]!).runs++;
   for (const o of await os.list()) of(o.name.split('/')[0]!).bytes += o.size;
   return totals;
 }

@@ -16,6 +16,7 @@
 import { archivedOf, recordOf } from '../archive/record.js';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { RunNotArchivedError, StoreError } from '../../errors/index.js';
@@ -25,6 +26,7 @@ import { noteRestore, readRestores } from './archive-restores.js';
 import { addTotals, countTotals, lastWrite, readTotals, writeTotals, type PeriodTotals } from './archive-summary.js';
 import { archivedBodies, commitHeaderFields, decodeNextCommit, runSubject } from './codec.js';
 import type { JetStreamLink } from './connection.js';
+import { kvKeys } from './kv-keys.js';
 import { kvRetrying } from './kv-retry.js';
 import { Kvm, Objm, StorageType, jetstream } from './nats-lib.js';
 import type { ResolvedOptions } from './options.js';
@@ -56,7 +58,7 @@ export interface JetStreamArchiveHost {
 }
 
 export class JetStreamRunArchive implements RunArchive {
-  private buckets: Promise<{ kv: KV; os: ObjectStore }> | undefined;
+  private buckets: Promise<{ kv: KV; os: ObjectStore; js: JetStreamClient }> | undefined;
   private readonly purger: RunPurger;
 
   constructor(private readonly host: JetStreamArchiveHost) {
@@ -102,9 +104,9 @@ export class JetStreamRunArchive implements RunArchive {
 
   async attachedDigests(): Promise<Set<string>> {
     await this.recover();
-    const { kv } = await this.open();
+    const { kv, js } = await this.open();
     const out = new Set<string>();
-    for await (const key of await kv.keys('run.>')) {
+    for (const key of await kvKeys(js, ARCHIVE_INDEX_BUCKET, 'run.>')) {
       const e = await kv.get(key);
       if (e && e.operation === 'PUT') for (const a of e.json<Entry>().attachments ?? []) out.add(a.digest);
     }
@@ -113,7 +115,7 @@ export class JetStreamRunArchive implements RunArchive {
 
   /** From the summary (archive-summary.ts) while it is current; counted again from the keys and objects when not. */
   async periods(): Promise<ArchivePeriod[]> {
-    const { kv, os } = await this.open();
+    const { kv, os, js } = await this.open();
     let totals = await this.host.exclusive('archive', async () => {
       await this.recoverHeld();
       return readTotals(kv);
@@ -121,7 +123,7 @@ export class JetStreamRunArchive implements RunArchive {
     if (!totals) {
       // Counted without the lock (moves need not wait on a long pass); put only if nothing was written meanwhile.
       const expected = await lastWrite(kv);
-      totals = await countTotals(kv, os);
+      totals = await countTotals(js, ARCHIVE_INDEX_BUCKET, os);
       await writeTotals((await this.host.link.ready()).nc, ARCHIVE_INDEX_BUCKET, totals, expected);
     }
     return [...totals]
@@ -374,7 +376,7 @@ export class JetStreamRunArchive implements RunArchive {
     return new Kvm(js).create(RUNS_INDEX_BUCKET, { bindOnly: true }).catch(() => null);
   }
 
-  private open(): Promise<{ kv: KV; os: ObjectStore }> {
+  private open(): Promise<{ kv: KV; os: ObjectStore; js: JetStreamClient }> {
     this.buckets ??= (async () => {
       const c = await this.host.link.ready();
       const js = jetstream(c.nc);
@@ -386,7 +388,7 @@ export class JetStreamRunArchive implements RunArchive {
       const os = await kvRetrying(`object store ${ARCHIVE_BUCKET}`, () =>
         new Objm(js).create(ARCHIVE_BUCKET, { replicas, storage }),
       );
-      return { kv, os };
+      return { kv, os, js };
     })();
     this.buckets.catch(() => {
       this.buckets = undefined;

@@ -46,4 +46,5 @@ export { connect } from './write-coalesce.js';
 export { SharedReplies } from './replies.js';
 export { pullNow } from './pull-now.js';
 export { drainConsumer, throwAway } from './scan.js';
+export { kvKeys } from './kv-keys.js';
 export { KvCas } from './kv-cas.js';
