@@ -3,17 +3,15 @@
  * That one (nats.js 3.4) counts what its consumer has pending, then waits for those messages and a heartbeat; when a
  * key it counted is deleted while it lists, neither comes, and it waits for ever: with one key put and deleted in turn,
  * 70 listings of 200 never answered (2026-12-04), which stopped an engine's trigger-gate ticks for good and the
- * dashboard's progress stream. Here a pull consumer is fetched from, each fetch bounded in time: the listing ends at the
- * last message it counted (or one after it), or when a fetch brings nothing (what it counted is gone).
+ * dashboard's progress stream. Here the store's own pass over a consumer (scan.ts), each fetch bounded in time: the
+ * listing ends at the last message it counted, or when a fetch brings nothing (what it counted is gone).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { DeliverPolicy } from './nats-lib.js';
-import { throwAway } from './scan.js';
+import { drainConsumer, throwAway } from './scan.js';
 
 /** How long one fetch waits for what the consumer counted before the listing takes it as gone. */
 const FETCH_WAIT_MS = 1000;
-/** Keys asked for in one fetch (headers only: about 100 bytes each). */
-const FETCH_MOST = 10_000;
 
 /** The keys of `bucket` matching `filter` (a KV key pattern: `*`, `>`), sorted. */
 export async function kvKeys(js: JetStreamClient, bucket: string, filter = '>'): Promise<string[]> {
@@ -27,31 +25,15 @@ export async function kvKeys(js: JetStreamClient, bucket: string, filter = '>'):
     filter_subject: `${prefix}${filter}`,
   });
   const keys = new Set<string>();
-  try {
-    const consumer = js.consumers.getConsumerFromInfo(ci);
-    let read = 0;
-    let more = ci.num_pending > 0;
-    while (more) {
-      let got = 0;
-      const batch = await consumer.fetch({
-        max_messages: Math.min(FETCH_MOST, Math.max(1, ci.num_pending - read)),
-        expires: FETCH_WAIT_MS,
-      });
-      for await (const m of batch) {
-        got++;
-        read++;
-        const key = m.subject.slice(prefix.length);
-        const op = m.headers?.get('KV-Operation');
-        // The last message of each key: a delete or purge marker says the key has no value now.
-        if (op === 'DEL' || op === 'PURGE') keys.delete(key);
-        else keys.add(key);
-        // Counted when it was made, or nothing after it: what came later is not this listing's.
-        if (read >= ci.num_pending || m.info.pending === 0) more = false;
-      }
-      if (got === 0) more = false; // what it counted was deleted before it came
-    }
-  } finally {
-    void jsm.consumers.delete(stream, ci.name).catch(() => undefined); // else it goes by itself a minute later
+  const listing = drainConsumer(js, jsm, stream, ci, FETCH_WAIT_MS, `list the keys of ${bucket}`, {
+    endWhenEmpty: true,
+  });
+  for await (const m of listing) {
+    const key = m.subject.slice(prefix.length);
+    const op = m.headers?.get('KV-Operation');
+    // The last message of each key: a delete or purge marker (one that came as it listed) says it has no value now.
+    if (op === 'DEL' || op === 'PURGE') keys.delete(key);
+    else keys.add(key);
   }
   return [...keys].sort();
 }

@@ -54,7 +54,9 @@ export function nextFetchCount(remaining: number, read: number, bytes: number): 
 
 /**
  * What the consumer `ci` had pending when it was made, in stream order, fetched `expiresMs` at a time and about
- * FETCH_BYTES a fetch; the consumer is deleted when the caller stops.
+ * FETCH_BYTES a fetch; the consumer is deleted when the caller stops. A fetch that brings nothing is an error (the
+ * server stopped delivering), or with `endWhenEmpty` the end: what was counted may be gone (a KV key deleted since,
+ * kv-keys.ts).
  */
 export async function* drainConsumer(
   js: JetStreamClient,
@@ -63,6 +65,7 @@ export async function* drainConsumer(
   ci: ConsumerInfo,
   expiresMs: number,
   what: string,
+  opts: { endWhenEmpty?: boolean } = {},
 ): AsyncIterable<JsMsg> {
   try {
     let remaining = ci.num_pending;
@@ -80,6 +83,7 @@ export async function* drainConsumer(
         yield m;
         if (remaining === 0) break;
       }
+      if (got === 0 && opts.endWhenEmpty) return;
       if (got === 0)
         throw new StoreError(
           `${what}: the server stopped delivering with ${remaining} messages left (restarted?); try again`,
