@@ -138,9 +138,11 @@ export interface Runs {
   /**
    * A run's view (as `status` gave it) with each task's progress (docs/handlers.md#progress): live for attempts in
    * flight (from the store's progress channel, never the log), else the last value an outcome kept. `live`: only the
-   * live values (no read of the log's outcomes: what a poller asks many times).
+   * live values (no read of the log's outcomes: what a poller asks many times). `events`: the run's log as the caller
+   * read it already to make the view (`status` folds it): the outcomes are taken from there, not read again (an
+   * archived run's log is read from its archive once, not twice).
    */
-  withProgress(view: RunView, opts?: { live?: boolean }): Promise<RunView>;
+  withProgress(view: RunView, opts?: { live?: boolean; events?: readonly EventEnvelope[] }): Promise<RunView>;
   /** Every event of the run, in order; none for a run that does not exist. */
   history(runId: string): Promise<EventEnvelope[]>;
   /**

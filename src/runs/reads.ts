@@ -49,7 +49,7 @@ export function runReads(
       const { runId } = view;
       const [live, events] = await Promise.all([
         progress ? progress.read(runId).catch(() => []) : [],
-        opts.live ? [] : store.read(runId),
+        opts.live ? [] : (opts.events ?? store.read(runId)),
       ]);
       return withProgress(view, progressOf(view, live, events));
     },

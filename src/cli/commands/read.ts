@@ -33,6 +33,7 @@ export async function statusCmd(
   // Each task's progress (docs/handlers.md#progress): live while its attempt runs, else what its outcome kept.
   const view = await (await side.runs()).withProgress(
     await side.unserved(loaded.compiled.definition, await engine.commits.statusOf(loaded)),
+    { events: loaded.events },
   );
   // A log cut short shows the state of what is left: said, and exit 1, so it is not taken for a crash.
   const damaged = await damageCheck(g)(runId, view.seq);
