@@ -54,11 +54,25 @@ function senderAs(url: string, as: string | undefined): string {
  * before codes were sent, a refusal by the rules), which the caller judges as before.
  */
 function gaveUp(
-  verdict: { accepted: boolean; reason?: string | undefined; code?: string | undefined },
+  verdict: {
+    accepted: boolean;
+    reason?: string | undefined;
+    code?: string | undefined;
+    seq?: number | undefined;
+    stalled?: true | undefined;
+  },
   what: string,
   meta: Record<string, JsonSafe | undefined>,
 ): LedgerflowError | null {
-  if (verdict.accepted || verdict.code === undefined || !(verdict.code in ERROR_CODES)) return null;
+  if (verdict.code === undefined || !(verdict.code in ERROR_CODES)) return null;
+  // Recorded, then the run could not go on: not a refusal (the input stands), but the person must know the run waits.
+  if (verdict.stalled === true)
+    return new LedgerflowError(
+      verdict.code as ErrorCode,
+      `${what}: recorded (event ${verdict.seq ?? '?'}), but the run cannot go on past it (${verdict.code}): ${verdict.reason ?? 'no reason given'}; once that is mended the engines carry the run on by themselves (they try again, up to a minute apart, for about a quarter of an hour)`,
+      { ...meta, ...(verdict.seq !== undefined ? { seq: verdict.seq } : {}) },
+    );
+  if (verdict.accepted) return null;
   return new LedgerflowError(
     verdict.code as ErrorCode,
     // The code said in the words too: the CLI prints a message only, and a person searches the troubleshooting page by it.

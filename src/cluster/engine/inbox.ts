@@ -40,6 +40,18 @@ import { errorMessage, LedgerflowError } from '../../errors/index.js';
  */
 const FINAL_CODES: ReadonlySet<string> = new Set(['LF_BLOB_ALTERED']);
 
+/**
+ * A failure no retry mends by itself (finalFailure) that came after the message's input was recorded: its run could not
+ * go on. Not final: the message comes back with the growing delay (never given up at once), so that its first delivery
+ * after the fix the error names carries the run on; at the bound it is dead-lettered as any failure is.
+ */
+export class StalledAfterRecording extends Error {
+  constructor(readonly failure: LedgerflowError) {
+    super(`recorded, then its run could not go on: ${failure.message}`);
+    this.name = 'StalledAfterRecording';
+  }
+}
+
 /** The error when retrying the message cannot mend it (FINAL_CODES), else null. */
 export function finalFailure(err: unknown): LedgerflowError | null {
   return err instanceof LedgerflowError && FINAL_CODES.has(err.code) ? err : null;

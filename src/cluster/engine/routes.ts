@@ -22,7 +22,7 @@ import {
   type Inbound,
 } from '../transport/index.js';
 import { evaluateLoaded, judgeInput } from '../../executor/index.js';
-import { finalFailure, type Inbox } from './inbox.js';
+import { finalFailure, StalledAfterRecording, type Inbox } from './inbox.js';
 import type { RunHost } from './run-host.js';
 import { LetterRate } from './letter-rate.js';
 import { trimOldest } from '../../bounded.js';
@@ -128,8 +128,9 @@ export class Routes {
    * pause, resume or cancel on lf.control.<sender>.<runId>, judged under the run's lock (judgeInput). What the review
    * records (the input's event, or an approval's refusal, kept once per person and task) is committed; a refusal that
    * records nothing is said only, and one naming no HUMAN task kept as a dead letter too (a few a minute per person: a
-   * flood must not push out other letters). Acked either way. A failure no retry mends (finalFailure) is dead-lettered
-   * at once, terminated, and its code and words are the sender's verdict.
+   * flood must not push out other letters). Acked either way. A failure no retry mends (finalFailure) before anything
+   * was recorded is dead-lettered at once, terminated, and its code and words are the sender's verdict; one after (the
+   * input stands, its run cannot go on) is told as recorded and `stalled`, and retried until it is mended.
    */
   async input(kind: 'approval' | 'signal' | 'control', m: JsMsg, custody: Custody): Promise<void> {
     const { inbox } = this.o;
@@ -151,22 +152,42 @@ export class Routes {
           : [{ action: input.action }, `${input.action} from ${user}`, { runId, by: user }];
     const tell = (verdict: object) =>
       inbox.tell(verdictTo, { ...echo, ...verdict } as ApprovalVerdict | SignalVerdict | ControlVerdict);
-    /** The sequence of the event that recorded the input, once its commit is appended. */
-    let recordedAt: number | undefined;
+    /** The event that recorded the input once its commit is appended, and whether the review accepted it. */
+    let recorded: { seq: number; accepted: boolean } | undefined;
+    /** Whether the run is being carried on past the input (recorded now, or by an earlier delivery: a redelivery's reconcile). */
+    let carrying = false;
     try {
-      await this.judgeAndRecord(kind, m, custody, msg, { dlq, what, details, tell }, (seq) => {
-        recordedAt = seq;
+      await this.judgeAndRecord(kind, m, custody, msg, { dlq, what, details, tell }, (step) => {
+        if (step === 'carrying') carrying = true;
+        else recorded = step;
       });
     } catch (err) {
-      // A failure no retry mends (a large payload the fold reads was changed in the store): given up on at once, and
-      // the sender told why in the error's own code and words, which name the fix. Only while nothing was recorded:
-      // a commit appended already is the input's, and its refusal would be a lie (the inbox gives that up at once too).
       const final = finalFailure(err);
-      if (!final || recordedAt !== undefined) throw err;
-      await inbox.giveUp(dlq, m, final, details);
-      this.o.log(`run ${runId}: gave up on ${what}: ${final.message}`);
-      tell({ accepted: false, reason: final.message, code: final.code });
-      return;
+      if (!final) throw err;
+      if (recorded === undefined && !carrying) {
+        // A failure no retry mends (a large payload the review's fold reads was changed in the store), before anything
+        // was recorded: given up on at once, and the sender told why in the error's own code and words, which name the fix.
+        await inbox.giveUp(dlq, m, final, details);
+        this.o.log(`run ${runId}: gave up on ${what}: ${final.message}`);
+        tell({ accepted: false, reason: final.message, code: final.code });
+        return;
+      }
+      // Recorded, then the run could not go on: what follows the input reads what no retry mends by itself, but the
+      // fix the error names does (the payload put back). The sender hears that it was recorded, and why the run waits;
+      // the message comes back with the inbox's growing delay instead of being given up, and its first delivery after
+      // the fix carries the run on (the redelivery's reconcile publishes what the run has outstanding).
+      if (recorded)
+        tell({
+          accepted: recorded.accepted,
+          seq: recorded.seq,
+          reason: final.message,
+          code: final.code,
+          stalled: true,
+        });
+      this.o.log(
+        `run ${runId}: ${what}${recorded ? ' recorded' : ' (recorded before)'}; the run cannot go on until this is mended: ${final.message}`,
+      );
+      throw new StalledAfterRecording(final);
     }
     m.ack();
   }
@@ -178,7 +199,7 @@ export class Routes {
     custody: Custody,
     msg: Inbound['approval'] | Inbound['signal'] | Inbound['control'],
     o: { dlq: string; what: string; details: DeadLetterDetails; tell: (verdict: object) => void },
-    recorded: (seq: number) => void,
+    step: (at: { seq: number; accepted: boolean } | 'carrying') => void,
   ): Promise<void> {
     const { host, inbox, stats } = this.o;
     const { dlq, what, details, tell } = o;
@@ -240,7 +261,7 @@ export class Routes {
           commitKey: `${kind === 'approval' ? 'ap' : kind === 'signal' ? 'sg' : 'ct'}${m.seq}`,
           firstSeq: (s) => {
             seq = s;
-            recorded(s);
+            step({ seq: s, accepted: review.accepted });
           },
           custody,
         });
@@ -257,7 +278,10 @@ export class Routes {
       }
       // Delivered again: the engine before may have died holding it while attempts it offered to workers ran
       // (direct-dispatch.ts), whatever became of the input: what the run has outstanding goes to the queues.
-      if (m.redelivered) await host.process(runId, [], { commitKey: 'rc', reconcile: true, custody });
+      if (m.redelivered) {
+        step('carrying');
+        await host.process(runId, [], { commitKey: 'rc', reconcile: true, custody });
+      }
     });
   }
 }

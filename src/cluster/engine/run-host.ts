@@ -241,6 +241,10 @@ export class RunHost {
     const done = commit as Commit | null;
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
+    // The commit's first event is the first input's (what a verdict names as the event that recorded it), told before
+    // its effects are worked out: a failure there (a template reading a payload changed in the store) comes after the
+    // input was recorded, and the sender must not be told that nothing was.
+    if (done) opts.firstSeq?.(st.seq + 1);
     const effects = done
       ? await evaluateLoaded(
           this.blobs,
@@ -250,8 +254,6 @@ export class RunHost {
       : [];
     if (done) {
       this.o.stats.commits++;
-      // The commit's first event is the first input's (what a verdict names as the event that recorded it).
-      opts.firstSeq?.(st.seq + 1);
       if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery))
         this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
       this.o.onCommit?.(events, st.snapshot, next.snapshot);

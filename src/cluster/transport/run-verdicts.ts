@@ -28,8 +28,13 @@ export const ControlVerdict = z.object({
   action: ControlAction,
   accepted: z.boolean(),
   reason: z.string().optional(),
-  /** The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its message. */
+  /**
+   * The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its
+   * message. With `stalled`, it was recorded (`seq`) and this failure came after: the run waits until it is mended.
+   */
   code: z.string().max(100).optional(),
+  /** Recorded, then its run could not go on (`code`, `reason`); the engines carry it on once that is mended. */
+  stalled: z.literal(true).optional(),
   /** The run's status after it (or as it was, when refused); absent when the run does not exist. */
   status: WorkflowStatus.optional(),
   /** The sequence of the event that recorded it, if it was. */
@@ -43,8 +48,13 @@ export const ApprovalVerdict = z.object({
   /** Recorded as approval.recorded (true) or approval.refused (false), or not at all (the run does not exist). */
   accepted: z.boolean(),
   reason: z.string().optional(),
-  /** The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its message. */
+  /**
+   * The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its
+   * message. With `stalled`, it was recorded (`seq`) and this failure came after: the run waits until it is mended.
+   */
   code: z.string().max(100).optional(),
+  /** Recorded, then its run could not go on (`code`, `reason`); the engines carry it on once that is mended. */
+  stalled: z.literal(true).optional(),
   /** Refused because this user may not decide the task at all (not one of its approvers), whatever the run's state. */
   notApprover: z.literal(true).optional(),
   /** The sequence of the event that recorded it, if any. */
@@ -60,8 +70,13 @@ export const SignalVerdict = z.object({
   name: z.string(),
   accepted: z.boolean(),
   reason: z.string().optional(),
-  /** The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its message. */
+  /**
+   * The error code when the engine gave up on it for a failure no retry mends (LF_BLOB_ALTERED); `reason` is its
+   * message. With `stalled`, it was recorded (`seq`) and this failure came after: the run waits until it is mended.
+   */
   code: z.string().max(100).optional(),
+  /** Recorded, then its run could not go on (`code`, `reason`); the engines carry it on once that is mended. */
+  stalled: z.literal(true).optional(),
   /** The sequence of the event that recorded it, if it was. */
   seq: z.number().int().positive().optional(),
 });

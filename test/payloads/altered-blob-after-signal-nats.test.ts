@@ -1,0 +1,157 @@
+/**
+ * A person's signal recorded, then its run unable to go on: the WAIT it ends is followed by a task whose input reads a
+ * field of a large payload (docs/language.md "Large payloads") whose body was changed in LF_BLOBS, which the engine
+ * reads as it works out that task's attempt, after the signal's commit. docs/troubleshooting.md (LF_BLOB_ALTERED): the
+ * signal stands (its event in the log), `ledgerflow signal` exits 1 saying it was recorded, that the run cannot go on
+ * and why (the code, the object, the fix); the engines try the run again with a growing delay, so it goes on by
+ * itself once the body is back. Past the bound of deliveries, `ledgerflow start <workflow> --id <runId>` takes the run
+ * up. Before, the person was told "nothing was recorded" and the run stayed IN_PROGRESS for good. Real nats-server;
+ * the CLI as a user runs it. Nothing recorded before the read: altered-blob-signal-nats.test.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from '../helpers/cli.js';
+import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
+import { deadLetters } from '../helpers/dead-letters.js';
+import { def } from '../helpers/engine.js';
+import { waitFor } from '../helpers/wait.js';
+import { forgetLoadedPayloads } from '../../src/executor/index.js';
+import { BLOB_BUCKET } from '../../src/store/index.js';
+
+const flow = def(`
+workflow:
+  id: altered_next_input
+  version: 1
+  input:
+    required: [nonce]
+  payloads:
+    inline_limit: 64KiB
+  tasks:
+    - id: export_rows
+      type: SIMPLE
+      handler: exportRows
+      input: { nonce: "\${workflow.input.nonce}" }
+    - id: ready
+      type: WAIT
+      depends_on: [export_rows]
+      event: release
+    - id: publish
+      type: SIMPLE
+      depends_on: [ready]
+      handler: publish
+      input: { status: "\${export_rows.output.summary.status}" }
+`);
+
+type Ref = { 'lf:blob': { digest: string; size: number } };
+
+const handlers = {
+  // About 200 KB of rows (over the 64 KiB inline limit) and a summary; the nonce makes the body this run's own.
+  exportRows: async (input: Record<string, unknown>) => {
+    const rows = Array.from({ length: 2_000 }, (_, i) => ({ id: i, note: 'x'.repeat(90) }));
+    return { summary: { status: 'complete', rows: rows.length, nonce: input.nonce }, rows };
+  },
+  publish: async (input: Record<string, unknown>) => ({ published: input.status }),
+};
+
+/** A run waiting at `ready` whose export's summary status then had one byte flipped in LF_BLOBS; the original kept. */
+async function alteredWhileWaiting(c: Cluster) {
+  const lf = (...args: string[]) => cli(['--nats', c.as('alice'), ...args], { cwd: tempDir('lf-altered-next-') });
+  // Started by alice, who signals it, as a person does: a start of hers under the same id later takes the run up.
+  const nonce = randomUUID();
+  const started = await lf('start', 'altered_next_input', '--nonce', nonce, '--json');
+  expect(started.code, started.stdout + started.stderr).toBe(0);
+  const { runId } = JSON.parse(started.stdout) as { runId: string };
+  const view = await waitFor(
+    'the run to wait at ready',
+    async () => {
+      const s = await c.runs.status(runId);
+      return s?.tasks.ready?.status === 'WAITING' && s;
+    },
+    { timeout: 60_000 },
+  );
+  const { digest } = (view.tasks.export_rows!.output as Ref)['lf:blob'];
+  const hex = digest.slice('sha256:'.length);
+  const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
+  const original = (await os.getBlob(hex))!;
+  const altered = Uint8Array.from(original);
+  const at = Buffer.from(altered).indexOf('"status":"complete"') + '"status":"comp'.length;
+  expect(at).toBeGreaterThan(0);
+  altered[at]! ^= 1;
+  await os.putBlob({ name: hex }, altered);
+  // The engine and the worker share this process: what they loaded is forgotten, as another process never had it.
+  forgetLoadedPayloads();
+  const putBack = async () => {
+    await os.putBlob({ name: hex }, original);
+    forgetLoadedPayloads();
+  };
+  return { runId, nonce, hex, putBack, lf };
+}
+
+/** What `ledgerflow signal` says: recorded (its event), the run cannot go on, the code, the object and the fix. */
+async function signalledThenStalled(
+  c: Cluster,
+  lf: (...a: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  runId: string,
+  hex: string,
+) {
+  const sent = await lf('signal', runId, 'release', '--data', '{"by":"alice"}', '--wait', '30s');
+  expect(sent.code, sent.stdout + sent.stderr).toBe(1);
+  const events = await c.client.store.read(runId);
+  const signal = events.find((e) => e.type === 'signal.received');
+  expect(signal).toBeDefined();
+  expect(sent.stderr).toContain(`signal "release" to run ${runId}: recorded (event ${signal!.seq})`);
+  expect(sent.stderr).toContain('the run cannot go on past it (LF_BLOB_ALTERED)');
+  expect(sent.stderr).toContain(`nats object put ${BLOB_BUCKET} <file> --name ${hex}`);
+  expect(sent.stderr).not.toContain('nothing was recorded');
+  expect((await c.runs.status(runId))?.tasks.ready?.status).toBe('COMPLETED');
+}
+
+describe.skipIf(noNats)('a signal recorded, then its run unable to go on for a payload changed in LF_BLOBS', () => {
+  const c = useCluster({ engines: 1, deploy: [flow], handlers });
+
+  it('the CLI says it was recorded and why the run waits; once the body is back the run goes on by itself', async () => {
+    const { runId, hex, putBack, lf } = await alteredWhileWaiting(c);
+    await signalledThenStalled(c, lf, runId, hex);
+    await putBack();
+    const done = await c.runs.wait(runId, { timeoutMs: 60_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.publish?.output).toEqual({ published: 'complete' });
+    // The signal once, not again on a later delivery.
+    expect((await c.client.store.read(runId)).filter((e) => e.type === 'signal.received')).toHaveLength(1);
+  }, 120_000);
+});
+
+describe.skipIf(noNats)('the same past the bound of deliveries', () => {
+  const logs: string[] = [];
+  const c = useCluster({
+    engines: 1,
+    deploy: [flow],
+    handlers,
+    engine: { settings: { maxDeliver: 3, firstRetryMs: 100, maxRetryMs: 400 }, log: (l) => logs.push(l) },
+  });
+
+  it('the message is dead-lettered; `ledgerflow start <workflow> --id <runId>` takes the run up once the body is back', async () => {
+    const { runId, nonce, hex, putBack, lf } = await alteredWhileWaiting(c);
+    await signalledThenStalled(c, lf, runId, hex);
+    const [letter] = await waitFor(
+      'the signal in lf.dlq.signals',
+      async () => {
+        const l = (await deadLetters(await c.jsm(), 'signals')).filter((x) => String(x.reason).includes(runId));
+        return l.length > 0 && l;
+      },
+      { timeout: 30_000, detail: () => logs.join('\n') },
+    );
+    expect(String(letter!.reason)).toMatch(
+      /^gave up after 3 deliveries \(the bound is 3\); the last failed with: recorded, then its run could not go on: the payload .* was changed after it was written/,
+    );
+    expect((await c.runs.status(runId))?.status).toBe('RUNNING');
+    await putBack();
+    const again = await lf('start', 'altered_next_input', '--id', runId, '--nonce', nonce, '--json');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const done = await c.runs.wait(runId, { timeoutMs: 60_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.publish?.output).toEqual({ published: 'complete' });
+  }, 120_000);
+});
