@@ -48,6 +48,8 @@ const INTERNAL: Record<string, string> = {
     'caught by the state-file writer (writer.ts), which then writes in its own thread',
   'src/transform/wasm-thread.ts:ThreadTimeLimit':
     'caught by runTransform (transform/index.ts), which fails the attempt with TransformError (LF_JQ_ERROR or LF_JS_TIMEOUT)',
+  'src/cluster/engine/inbox.ts:StalledAfterRecording':
+    "an engine's: thrown by its input route and caught by the inbox, which puts the message back (the sender hears a verdict)",
   'src/import/conductor/script.ts:NotPlain':
     "the Conductor importer's: a script it cannot translate, caught in flow.ts and reported as the task's refusal",
 };
