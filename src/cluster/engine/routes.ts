@@ -162,7 +162,8 @@ export class Routes {
         else recorded = step;
       });
     } catch (err) {
-      const final = finalFailure(err);
+      // Stalled after the commit (the run host's word for it) or in a redelivery's reconcile: the same, told below.
+      const final = err instanceof StalledAfterRecording ? err.failure : finalFailure(err);
       if (!final) throw err;
       if (recorded === undefined && !carrying) {
         // A failure no retry mends (a large payload the review's fold reads was changed in the store), before anything
@@ -187,7 +188,7 @@ export class Routes {
       this.o.log(
         `run ${runId}: ${what}${recorded ? ' recorded' : ' (recorded before)'}; the run cannot go on until this is mended: ${final.message}`,
       );
-      throw new StalledAfterRecording(final);
+      throw err instanceof StalledAfterRecording ? err : new StalledAfterRecording(final);
     }
     m.ack();
   }

@@ -17,6 +17,7 @@ import type { AppendResult, BlobStore, EventStore, SnapshotStore } from '../../s
 import type { Custody } from '../transport/index.js';
 import { trimOldest } from '../../bounded.js';
 import type { FoldedAfter } from '../../query/index.js';
+import { finalFailure, StalledAfterRecording } from './inbox.js';
 
 /**
  * A run as this engine holds it. `parent`: the run that started it, as its run.started says (null: none),
@@ -245,11 +246,19 @@ export class RunHost {
     // its effects are worked out: a failure there (a template reading a payload changed in the store) comes after the
     // input was recorded, and the sender must not be told that nothing was.
     if (done) opts.firstSeq?.(st.seq + 1);
+    // What follows a commit written (or found written) here that no retry mends by itself (a template reading a payload
+    // changed in the store) stalls the run, the commit standing: thrown as StalledAfterRecording, which the inbox retries
+    // with its growing delay instead of giving up at once, so that a delivery after the fix carries the run on.
+    const following = <T>(work: Promise<T>): Promise<T> =>
+      done
+        ? work.catch((err: unknown) => {
+            const final = finalFailure(err);
+            throw final ? new StalledAfterRecording(final) : err;
+          })
+        : work;
     const effects = done
-      ? await evaluateLoaded(
-          this.blobs,
-          () => commitEffects(next.compiled, done.before, done.events, done.after),
-          where,
+      ? await following(
+          evaluateLoaded(this.blobs, () => commitEffects(next.compiled, done.before, done.events, done.after), where),
         )
       : [];
     if (done) {
@@ -271,7 +280,9 @@ export class RunHost {
     // input may mean another engine moved the run on: then publish everything outstanding (message ids dedup).
     const everything = opts.reconcile === true || stale.length > 0;
     await this.o.after.publish(
-      everything ? await evaluateLoaded(this.blobs, () => reconcile(next.compiled, next.snapshot), where) : effects,
+      everything
+        ? await following(evaluateLoaded(this.blobs, () => reconcile(next.compiled, next.snapshot), where))
+        : effects,
       next.compiled,
       everything ? effects : null,
       opts.custody,

@@ -1,11 +1,12 @@
 /**
- * A person's signal recorded, then its run unable to go on: the WAIT it ends is followed by a task whose input reads a
+ * A step recorded, then its run unable to go on. A person's signal: the WAIT it ends is followed by a task whose input reads a
  * field of a large payload (docs/language.md "Large payloads") whose body was changed in LF_BLOBS, which the engine
  * reads as it works out that task's attempt, after the signal's commit. docs/troubleshooting.md (LF_BLOB_ALTERED): the
  * signal stands (its event in the log), `ledgerflow signal` exits 1 saying it was recorded, that the run cannot go on
  * and why (the code, the object, the fix); the engines try the run again with a growing delay, so it goes on by
  * itself once the body is back. Past the bound of deliveries, `ledgerflow start <workflow> --id <runId>` takes the run
- * up. Before, the person was told "nothing was recorded" and the run stayed IN_PROGRESS for good. Real nats-server;
+ * up. Before, the person was told "nothing was recorded" and the run stayed IN_PROGRESS for good. A timed WAIT's end
+ * the same way (its timer was given up at once, the run left for good). Real nats-server;
  * the CLI as a user runs it. Nothing recorded before the read: altered-blob-signal-nats.test.ts.
  */
 import { randomUUID } from 'node:crypto';
@@ -44,6 +45,28 @@ workflow:
       input: { status: "\${export_rows.output.summary.status}" }
 `);
 
+/** The same export, then a timed WAIT: the timer's firing is what is recorded before the read. */
+const timed = def(`
+workflow:
+  id: altered_after_timer
+  version: 1
+  payloads:
+    inline_limit: 64KiB
+  tasks:
+    - id: export_rows
+      type: SIMPLE
+      handler: exportRows
+    - id: cool_off
+      type: WAIT
+      depends_on: [export_rows]
+      duration: 2s
+    - id: publish
+      type: SIMPLE
+      depends_on: [cool_off]
+      handler: publish
+      input: { status: "\${export_rows.output.summary.status}" }
+`);
+
 type Ref = { 'lf:blob': { digest: string; size: number } };
 
 const handlers = {
@@ -54,6 +77,26 @@ const handlers = {
   },
   publish: async (input: Record<string, unknown>) => ({ published: input.status }),
 };
+
+/** One byte of the export's summary status flipped in LF_BLOBS under the same name; returns what puts the original back. */
+async function alter(c: Cluster, output: unknown): Promise<{ hex: string; putBack: () => Promise<void> }> {
+  const { digest } = (output as Ref)['lf:blob'];
+  const hex = digest.slice('sha256:'.length);
+  const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
+  const original = (await os.getBlob(hex))!;
+  const altered = Uint8Array.from(original);
+  const at = Buffer.from(altered).indexOf('"status":"complete"') + '"status":"comp'.length;
+  expect(at).toBeGreaterThan(0);
+  altered[at]! ^= 1;
+  await os.putBlob({ name: hex }, altered);
+  // The engine and the worker share this process: what they loaded is forgotten, as another process never had it.
+  forgetLoadedPayloads();
+  const putBack = async () => {
+    await os.putBlob({ name: hex }, original);
+    forgetLoadedPayloads();
+  };
+  return { hex, putBack };
+}
 
 /** A run waiting at `ready` whose export's summary status then had one byte flipped in LF_BLOBS; the original kept. */
 async function alteredWhileWaiting(c: Cluster) {
@@ -71,21 +114,7 @@ async function alteredWhileWaiting(c: Cluster) {
     },
     { timeout: 60_000 },
   );
-  const { digest } = (view.tasks.export_rows!.output as Ref)['lf:blob'];
-  const hex = digest.slice('sha256:'.length);
-  const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
-  const original = (await os.getBlob(hex))!;
-  const altered = Uint8Array.from(original);
-  const at = Buffer.from(altered).indexOf('"status":"complete"') + '"status":"comp'.length;
-  expect(at).toBeGreaterThan(0);
-  altered[at]! ^= 1;
-  await os.putBlob({ name: hex }, altered);
-  // The engine and the worker share this process: what they loaded is forgotten, as another process never had it.
-  forgetLoadedPayloads();
-  const putBack = async () => {
-    await os.putBlob({ name: hex }, original);
-    forgetLoadedPayloads();
-  };
+  const { hex, putBack } = await alter(c, view.tasks.export_rows!.output);
   return { runId, nonce, hex, putBack, lf };
 }
 
@@ -109,7 +138,8 @@ async function signalledThenStalled(
 }
 
 describe.skipIf(noNats)('a signal recorded, then its run unable to go on for a payload changed in LF_BLOBS', () => {
-  const c = useCluster({ engines: 1, deploy: [flow], handlers });
+  const logs: string[] = [];
+  const c = useCluster({ engines: 1, deploy: [flow, timed], handlers, engine: { log: (l) => logs.push(l) } });
 
   it('the CLI says it was recorded and why the run waits; once the body is back the run goes on by itself', async () => {
     const { runId, hex, putBack, lf } = await alteredWhileWaiting(c);
@@ -120,6 +150,32 @@ describe.skipIf(noNats)('a signal recorded, then its run unable to go on for a p
     expect(done.tasks.publish?.output).toEqual({ published: 'complete' });
     // The signal once, not again on a later delivery.
     expect((await c.client.store.read(runId)).filter((e) => e.type === 'signal.received')).toHaveLength(1);
+  }, 120_000);
+
+  it("a timed WAIT's end too: the timer's firing stands, the engines try again, and the run goes on once the body is back", async () => {
+    const { runId } = await c.client.start('altered_after_timer', {});
+    const view = await waitFor(
+      'the run to wait at cool_off',
+      async () => {
+        const s = await c.runs.status(runId);
+        return s?.tasks.cool_off?.status === 'WAITING' && s;
+      },
+      { timeout: 60_000 },
+    );
+    const { putBack } = await alter(c, view.tasks.export_rows!.output);
+    // The timer fires, its event is recorded, and the task after it cannot be handed out: tried again, not given up.
+    await waitFor(
+      'the engine to try the timer again',
+      () => logs.some((l) => l.startsWith('timers') && l.includes('trying again') && l.includes(runId)),
+      { timeout: 30_000, detail: () => logs.join('\n') },
+    );
+    const events = await c.client.store.read(runId);
+    expect(events.some((e) => e.type === 'timer.fired')).toBe(true);
+    expect((await deadLetters(await c.jsm(), 'timers')).filter((l) => String(l.reason).includes(runId))).toEqual([]);
+    await putBack();
+    const done = await c.runs.wait(runId, { timeoutMs: 60_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.publish?.output).toEqual({ published: 'complete' });
   }, 120_000);
 });
 
