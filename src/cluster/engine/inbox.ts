@@ -42,8 +42,9 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['LF_BLOB_ALTERED']);
 
 /**
  * A failure no retry mends by itself (finalFailure) that came after the message's input was recorded (thrown by the run
- * host for what follows a commit, and by a person's input route): its run could not go on. Not final: the message comes back with the growing delay (never given up at once), so that its first delivery
- * after the fix the error names carries the run on; at the bound it is dead-lettered as any failure is.
+ * host for what follows a commit, and by a person's input route): its run could not go on. Not final: the message comes
+ * back with the growing delay (never given up at once), so that its first delivery after the fix the error names
+ * carries the run on; at the bound it is dead-lettered as any failure is.
  */
 export class StalledAfterRecording extends Error {
   constructor(readonly failure: LedgerflowError) {

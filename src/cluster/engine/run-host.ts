@@ -242,10 +242,24 @@ export class RunHost {
     const done = commit as Commit | null;
     const st: Loaded = done ? { ...loaded, snapshot: done.before, seq: next.seq - done.events.length } : next;
     const events = done?.events ?? [];
-    // The commit's first event is the first input's (what a verdict names as the event that recorded it), told before
-    // its effects are worked out: a failure there (a template reading a payload changed in the store) comes after the
-    // input was recorded, and the sender must not be told that nothing was.
-    if (done) opts.firstSeq?.(st.seq + 1);
+    // What a written commit owes is paid before its effects are worked out, which may stall the run (below).
+    if (done) {
+      // The commit's first event is the first input's (what a verdict names as the event that recorded it), told before
+      // its effects are worked out: a failure there (a template reading a payload changed in the store) comes after the
+      // input was recorded, and the sender must not be told that nothing was.
+      opts.firstSeq?.(st.seq + 1);
+      this.o.stats.commits++;
+      if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery))
+        this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
+      this.o.onCommit?.(events, st.snapshot, next.snapshot);
+      // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
+      if (!done.written.duplicate && typeof done.written.position === 'number')
+        this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
+      // Freed slots and counted breaker outcomes (limits/after-commit.ts), before the commit is handed on.
+      await afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) =>
+        this.o.log(`run ${runId}: ${line}`),
+      ).done;
+    }
     // What follows a commit written (or found written) here that no retry mends by itself (a template reading a payload
     // changed in the store) stalls the run, the commit standing: thrown as StalledAfterRecording, which the inbox retries
     // with its growing delay instead of giving up at once, so that a delivery after the fix carries the run on.
@@ -261,19 +275,6 @@ export class RunHost {
           evaluateLoaded(this.blobs, () => commitEffects(next.compiled, done.before, done.events, done.after), where),
         )
       : [];
-    if (done) {
-      this.o.stats.commits++;
-      if (this.o.snapshots && snapshotDue(st.seq, next.seq, this.o.snapshotEvery))
-        this.snapshot(next.compiled, next.snapshot, next.seq, done.written.position ?? null);
-      this.o.onCommit?.(events, st.snapshot, next.snapshot);
-      // Written by this call (not a duplicate of an earlier write, whose events may differ in their times).
-      if (!done.written.duplicate && typeof done.written.position === 'number')
-        this.o.stored?.(runId, events, done.written.position, { compiled: next.compiled, snapshot: done.after });
-      // Freed slots and counted breaker outcomes (limits/after-commit.ts), before the commit is handed on.
-      await afterCommit(this.o.store, next.compiled, st.snapshot, next.snapshot, events, this.o.now, (_, line) =>
-        this.o.log(`run ${runId}: ${line}`),
-      ).done;
-    }
     this.o.stats.stale += stale.length;
     for (const s of stale) this.o.log(`run ${runId}: ${s.event.type} no longer applies (${s.reason})`);
     // After a redelivery the engine before us may have died between append and publish, and a stale
