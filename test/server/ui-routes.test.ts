@@ -286,7 +286,17 @@ describe('start, definitions, verdict and metrics', () => {
       'version',
     );
 
-    const m = (await get('/api/metrics/summary')).body;
+    // The summary reads the run index, which learns of a settled run from its watch, a moment after the run's own page
+    // shows it (1 of 2 completed seen in a whole suite's run): waited for, as the filters below are.
+    const summary = async () => (await get('/api/metrics/summary')).body;
+    await expect
+      .poll(
+        async () =>
+          (await summary()).workflows.find((w: { workflowId: string }) => w.workflowId === 'shape')?.completed,
+        { timeout: 15_000 },
+      )
+      .toBe(2);
+    const m = await summary();
     expect(m.perHour).toHaveLength(24);
     expect(m.perHour.reduce((n: number, h: { started: number }) => n + h.started, 0)).toBeGreaterThanOrEqual(2);
     const shape = m.workflows.find((w: { workflowId: string }) => w.workflowId === 'shape');
