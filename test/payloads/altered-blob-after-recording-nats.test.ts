@@ -10,16 +10,14 @@
  * the CLI as a user runs it. Nothing recorded before the read: altered-blob-signal-nats.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
-import { Objm } from '@nats-io/obj';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
-import { forgetLoadedPayloads } from '../../src/executor/index.js';
 import { BLOB_BUCKET } from '../../src/store/index.js';
+import { alterExport } from './altered-export.js';
 
 const flow = def(`
 workflow:
@@ -67,8 +65,6 @@ workflow:
       input: { status: "\${export_rows.output.summary.status}" }
 `);
 
-type Ref = { 'lf:blob': { digest: string; size: number } };
-
 const handlers = {
   // About 200 KB of rows (over the 64 KiB inline limit) and a summary; the nonce makes the body this run's own.
   exportRows: async (input: Record<string, unknown>) => {
@@ -77,26 +73,6 @@ const handlers = {
   },
   publish: async (input: Record<string, unknown>) => ({ published: input.status }),
 };
-
-/** One byte of the export's summary status flipped in LF_BLOBS under the same name; returns what puts the original back. */
-async function alter(c: Cluster, output: unknown): Promise<{ hex: string; putBack: () => Promise<void> }> {
-  const { digest } = (output as Ref)['lf:blob'];
-  const hex = digest.slice('sha256:'.length);
-  const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
-  const original = (await os.getBlob(hex))!;
-  const altered = Uint8Array.from(original);
-  const at = Buffer.from(altered).indexOf('"status":"complete"') + '"status":"comp'.length;
-  expect(at).toBeGreaterThan(0);
-  altered[at]! ^= 1;
-  await os.putBlob({ name: hex }, altered);
-  // The engine and the worker share this process: what they loaded is forgotten, as another process never had it.
-  forgetLoadedPayloads();
-  const putBack = async () => {
-    await os.putBlob({ name: hex }, original);
-    forgetLoadedPayloads();
-  };
-  return { hex, putBack };
-}
 
 /** A run waiting at `ready` whose export's summary status then had one byte flipped in LF_BLOBS; the original kept. */
 async function alteredWhileWaiting(c: Cluster) {
@@ -114,7 +90,7 @@ async function alteredWhileWaiting(c: Cluster) {
     },
     { timeout: 60_000 },
   );
-  const { hex, putBack } = await alter(c, view.tasks.export_rows!.output);
+  const { hex, putBack } = await alterExport(c, view.tasks.export_rows!.output);
   return { runId, nonce, hex, putBack, lf };
 }
 
@@ -162,7 +138,7 @@ describe.skipIf(noNats)('a signal recorded, then its run unable to go on for a p
       },
       { timeout: 60_000 },
     );
-    const { putBack } = await alter(c, view.tasks.export_rows!.output);
+    const { putBack } = await alterExport(c, view.tasks.export_rows!.output);
     // The timer fires, its event is recorded, and the task after it cannot be handed out: tried again, not given up.
     await waitFor(
       'the engine to try the timer again',

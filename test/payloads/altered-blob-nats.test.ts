@@ -7,15 +7,13 @@
  * nats-server, the production user permissions of a worker. The embedded store's: altered-blob.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
-import { Objm } from '@nats-io/obj';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
-import { forgetLoadedPayloads } from '../../src/executor/index.js';
 import { BLOB_BUCKET, ObjectBlobStore } from '../../src/store/index.js';
+import { alterExport } from './altered-export.js';
 
 const flow = def(`
 workflow:
@@ -40,8 +38,6 @@ workflow:
       depends_on: [ready]
       input: { report: "\${export_rows.output}" }
 `);
-
-type Ref = { 'lf:blob': { digest: string; size: number } };
 
 describe.skipIf(noNats)('a large payload changed in the LF_BLOBS bucket', () => {
   const published: unknown[] = [];
@@ -72,20 +68,8 @@ describe.skipIf(noNats)('a large payload changed in the LF_BLOBS bucket', () => 
       },
       { timeout: 60_000 },
     );
-    const { digest, size } = (waiting.tasks.export_rows!.output as Ref)['lf:blob'];
-    const hex = digest.slice('sha256:'.length);
-
     // Another body under the same object name: the stored one with one byte of the summary's status flipped.
-    const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
-    const body = (await os.getBlob(hex))!;
-    expect(body.byteLength).toBe(size);
-    const at = Buffer.from(body).indexOf('"status":"complete"') + '"status":"comp'.length;
-    expect(at).toBeGreaterThan(0);
-    body[at]! ^= 1;
-    await os.putBlob({ name: hex }, body);
-    expect(Buffer.from((await os.getBlob(hex))!).toString('utf8')).toContain('"status":"compmete"');
-    // The engines and the worker share this process: what they loaded is forgotten, as another process never had it.
-    forgetLoadedPayloads();
+    const { digest, hex, size } = await alterExport(c, waiting.tasks.export_rows!.output);
 
     await c.client.signal(run.runId, 'release');
     const settled = await waitFor(

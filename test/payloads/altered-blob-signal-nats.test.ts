@@ -9,16 +9,14 @@
  * altered-blob-nats.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
-import { Objm } from '@nats-io/obj';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
 import { noNats, useCluster } from '../helpers/cluster.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { def } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
-import { forgetLoadedPayloads } from '../../src/executor/index.js';
 import { BLOB_BUCKET } from '../../src/store/index.js';
+import { alterExport } from './altered-export.js';
 
 const flow = def(`
 workflow:
@@ -86,8 +84,6 @@ workflow:
       handler: publish
 `);
 
-type Ref = { 'lf:blob': { digest: string; size: number } };
-
 describe.skipIf(noNats)("a person's input whose DECISION reads a payload changed in LF_BLOBS", () => {
   const c = useCluster({
     engines: 1,
@@ -117,23 +113,8 @@ describe.skipIf(noNats)("a person's input whose DECISION reads a payload changed
       },
       { timeout: 60_000 },
     );
-    const { digest } = (view.tasks.export_rows!.output as Ref)['lf:blob'];
-    const hex = digest.slice('sha256:'.length);
     const before = (await c.client.store.read(runId)).length;
-    const os = await new Objm(jetstream(await c.admin())).open(BLOB_BUCKET);
-    const original = (await os.getBlob(hex))!;
-    const altered = Uint8Array.from(original);
-    const at = Buffer.from(altered).indexOf('"status":"complete"') + '"status":"comp'.length;
-    expect(at).toBeGreaterThan(0);
-    altered[at]! ^= 1;
-    await os.putBlob({ name: hex }, altered);
-    // The engine and the worker share this process: what they loaded is forgotten, as another process never had it.
-    forgetLoadedPayloads();
-    /** The hinted fix: the original body back under its name, as `nats object put LF_BLOBS <file> --name <hex>` puts it. */
-    const putBack = async () => {
-      await os.putBlob({ name: hex }, original);
-      forgetLoadedPayloads();
-    };
+    const { hex, putBack } = await alterExport(c, view.tasks.export_rows!.output);
     return { runId, hex, before, putBack };
   }
 
