@@ -10,8 +10,12 @@
  * the CLI as a user runs it. Nothing recorded before the read: altered-blob-signal-nats.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, spawnCli, tempDir } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/processes.js';
 import { noNats, useCluster, type Cluster } from '../helpers/cluster.js';
 import { deadLetters } from '../helpers/dead-letters.js';
 import { def } from '../helpers/engine.js';
@@ -74,6 +78,17 @@ const handlers = {
   publish: async (input: Record<string, unknown>) => ({ published: input.status }),
 };
 
+/** The run once its WAIT `task` waits. */
+const waitingAt = (c: Cluster, runId: string, task: string) =>
+  waitFor(
+    `the run to wait at ${task}`,
+    async () => {
+      const s = await c.runs.status(runId);
+      return s?.tasks[task]?.status === 'WAITING' && s;
+    },
+    { timeout: 60_000 },
+  );
+
 /** A run waiting at `ready` whose export's summary status then had one byte flipped in LF_BLOBS; the original kept. */
 async function alteredWhileWaiting(c: Cluster) {
   const lf = (...args: string[]) => cli(['--nats', c.as('alice'), ...args], { cwd: tempDir('lf-altered-next-') });
@@ -82,14 +97,7 @@ async function alteredWhileWaiting(c: Cluster) {
   const started = await lf('start', 'altered_next_input', '--nonce', nonce, '--json');
   expect(started.code, started.stdout + started.stderr).toBe(0);
   const { runId } = JSON.parse(started.stdout) as { runId: string };
-  const view = await waitFor(
-    'the run to wait at ready',
-    async () => {
-      const s = await c.runs.status(runId);
-      return s?.tasks.ready?.status === 'WAITING' && s;
-    },
-    { timeout: 60_000 },
-  );
+  const view = await waitingAt(c, runId, 'ready');
   const { hex, putBack } = await alterExport(c, view.tasks.export_rows!.output);
   return { runId, nonce, hex, putBack, lf };
 }
@@ -130,14 +138,7 @@ describe.skipIf(noNats)('a signal recorded, then its run unable to go on for a p
 
   it("a timed WAIT's end too: the timer's firing stands, the engines try again, and the run goes on once the body is back", async () => {
     const { runId } = await c.client.start('altered_after_timer', {});
-    const view = await waitFor(
-      'the run to wait at cool_off',
-      async () => {
-        const s = await c.runs.status(runId);
-        return s?.tasks.cool_off?.status === 'WAITING' && s;
-      },
-      { timeout: 60_000 },
-    );
+    const view = await waitingAt(c, runId, 'cool_off');
     const { putBack } = await alterExport(c, view.tasks.export_rows!.output);
     // The timer fires, its event is recorded, and the task after it cannot be handed out: tried again, not given up.
     await waitFor(
@@ -182,6 +183,34 @@ describe.skipIf(noNats)('the same past the bound of deliveries', () => {
     await putBack();
     const again = await lf('start', 'altered_next_input', '--id', runId, '--nonce', nonce, '--json');
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    const done = await c.runs.wait(runId, { timeoutMs: 60_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.tasks.publish?.output).toEqual({ published: 'complete' });
+  }, 120_000);
+});
+
+describe.skipIf(noNats)('the same with the engine running the handlers (`ledgerflow engine --handlers`)', () => {
+  const procs: ChildProcess[] = [];
+  afterEach(() => killLeftovers(procs));
+  const c = useCluster({ deploy: [flow] });
+
+  it('the CLI says it was recorded and why the run waits; once the body is back the run goes on by itself', async () => {
+    const dir = tempDir('lf-altered-engine-');
+    writeFileSync(
+      join(dir, 'handlers.mjs'),
+      `export default {
+  async exportRows(input) {
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ id: i, note: 'x'.repeat(90) }));
+    return { summary: { status: 'complete', rows: rows.length, nonce: input.nonce }, rows };
+  },
+  async publish(input) { return { published: input.status }; },
+};
+`,
+    );
+    procs.push(spawnCli(['--nats', c.url, 'engine', '--handlers', join(dir, 'handlers.mjs')], { cwd: dir }));
+    const { runId, hex, putBack, lf } = await alteredWhileWaiting(c);
+    await signalledThenStalled(c, lf, runId, hex);
+    await putBack();
     const done = await c.runs.wait(runId, { timeoutMs: 60_000 });
     expect(done.status).toBe('COMPLETED');
     expect(done.tasks.publish?.output).toEqual({ published: 'complete' });
