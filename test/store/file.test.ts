@@ -153,6 +153,8 @@ describe('FileEventStore', () => {
     await s2.read('r1');
     expect(later).toEqual([]);
     expect(await s2.tornTail('r1')).toEqual({ runId: 'r1', file: kept, bytes: 53 });
+    await s1.close();
+    await s2.close();
   });
 
   it("readStatted (the run index's read) reads up to the size the caller stat'ed, checks every line as read does, and says nothing of torn lines another process cut", async () => {
