@@ -39,6 +39,8 @@ export interface ArchiveSelection {
    * open with it), so the large payloads it refers to cannot be seen and kept with it. The others move all the same.
    */
   onLeft?: (runId: string, reason: string) => void;
+  /** What went wrong after the move and changes nothing of it (a progress folder left behind); default: a process warning. */
+  onWarning?: (message: string) => void;
 }
 
 /** The store's archive, or a clear error when the store has none. */
@@ -64,7 +66,7 @@ export async function archiveRuns(store: EventStore, sel: ArchiveSelection): Pro
     moved.push(...(await archive.archive(next, sel.now, { attachments })));
     sel.onProgress?.(moved.length, of);
   }
-  await sweepProgress(store, moved);
+  await sweepProgress(store, moved, sel.onWarning ?? ((m) => process.emitWarning(m, 'LedgerflowArchiveWarning')));
   if (chosen.length === 0) await archive.recover(); // a move a killed process left is finished all the same
   return moved;
 }
@@ -174,6 +176,7 @@ export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: D
         now,
         max: ARCHIVE_BATCH,
         onLeft,
+        onWarning: opts.say,
         ...(opts.defaultRetentionMs !== undefined ? { defaultRetentionMs: opts.defaultRetentionMs } : {}),
       });
       if (moved.length > 0)
@@ -192,9 +195,24 @@ export function archivalRounds(store: EventStore, opts: ArchivalRounds): (now: D
   };
 }
 
-/** An archived run's progress folder goes with it (the embedded store's; a crashed process may have left one). */
-async function sweepProgress(store: EventStore, moved: readonly ArchivedRun[]): Promise<void> {
+/**
+ * An archived run's progress folder goes with it (the embedded store's; a crashed process may have left one). A folder
+ * that cannot be removed leaves the move as it is (the run is archived): said, and `serve`'s progress sweeps
+ * (local/progress-sweep.ts) try it again.
+ */
+async function sweepProgress(
+  store: EventStore,
+  moved: readonly ArchivedRun[],
+  warn: (message: string) => void,
+): Promise<void> {
   if (!(store instanceof FileEventStore) || moved.length === 0) return;
   const channel = FileProgressChannel.under(store.dir);
-  for (const r of moved) await channel.sweep(r.runId).catch(() => undefined);
+  for (const r of moved)
+    await channel
+      .sweep(r.runId)
+      .catch((err: unknown) =>
+        warn(
+          `archive: run ${r.runId} is archived, but its progress folder stayed (${errorMessage(err)}); serve's progress sweeps remove it later`,
+        ),
+      );
 }
