@@ -169,12 +169,17 @@ describe("the failure handler's built-in steps (seed 003), on the embedded store
     const { Engine } = await import('../../src/local/index.js');
     const { FileEventStore } = await import('../../src/store/index.js');
     const { recordInput } = await import('../../src/executor/index.js');
-    await recordInput(
-      new Engine({ store: new FileEventStore(join(cwd, '.ledgerflow')) }).commits,
-      runId,
-      { kind: 'approval', taskId: 'alert_cmd_bridge', decision: 'rejected' },
-      { by: 'commander' },
-    );
+    const store = new FileEventStore(join(cwd, '.ledgerflow'));
+    try {
+      await recordInput(
+        new Engine({ store }).commits,
+        runId,
+        { kind: 'approval', taskId: 'alert_cmd_bridge', decision: 'rejected' },
+        { by: 'commander' },
+      );
+    } finally {
+      await store.close(); // its journal's handle, left to the collector otherwise (a warning in a later file's output)
+    }
     expect(existsSync(join(cwd, '.3ox', 'incidents'))).toBe(false);
     const resumed = await cli(['resume', runId], { cwd });
     expect(resumed.stdout).toMatch(/✓ log_to_incident/);

@@ -5,7 +5,7 @@ import { parseDefinition, type Definition } from '../../src/definition/index.js'
 import { replayRun, type Handlers, type RunView } from '../../src/runtime/index.js';
 import { Engine } from '../../src/local/index.js';
 import type { Clock } from '../../src/executor/index.js';
-import { MemoryEventStore } from '../../src/store/index.js';
+import { FileEventStore, MemoryEventStore } from '../../src/store/index.js';
 
 export function def(yamlText: string): Definition {
   const { definition, diagnostics } = parseDefinition(yamlText, 'test.yaml');
@@ -24,6 +24,16 @@ workflow:
     - { id: first, type: SIMPLE }
     - { id: second, type: SIMPLE, depends_on: [first] }
 `);
+}
+
+/**
+ * A file store closed when the test ends: a store that appended holds its journal's handle, and one left open is
+ * closed by the collector later, with Node's DEP0137 warning printed in whatever test file the worker runs then.
+ */
+export function fileStore(dir: string): FileEventStore {
+  const store = new FileEventStore(dir);
+  onTestFinished(() => store.close());
+  return store;
 }
 
 export function engine(opts: { clock?: Clock } = {}): { engine: Engine; store: MemoryEventStore } {

@@ -6,14 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { childRunId, failureRunId, spareChildRunId } from '../../src/compiler/index.js';
 import { RUN_ID_PATTERN } from '../../src/events/index.js';
 import { checkCallerRunId } from '../../src/executor/index.js';
-import {
-  Engine,
-  FileEventStore,
-  MemoryEventStore,
-  parseDefinition,
-  type Definition,
-  type EventStore,
-} from '../../src/index.js';
+import { Engine, MemoryEventStore, parseDefinition, type Definition, type EventStore } from '../../src/index.js';
+import { fileStore } from '../helpers/engine.js';
 
 function def(extra = ''): Definition {
   const r = parseDefinition(`workflow:
@@ -57,17 +51,17 @@ describe('caller-chosen run ids through the library', () => {
 
   it('a start that loses the race at sequence 0 returns the winner, on the file store, from two Engines', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-ids-'));
-    const store = new FileEventStore(dir);
+    const store = fileStore(dir);
     const a = new Engine({ store });
     await a.startRun(def(), {}, { runId: 'race' });
     // The second Engine, on its own store instance of the same directory, is told the id is free: its append at 0 is refused.
-    const b = new Engine({ store: blindOnce(new FileEventStore(dir), 'race') });
+    const b = new Engine({ store: blindOnce(fileStore(dir), 'race') });
     const lost = await b.startRun(def(), {}, { runId: 'race' });
     expect(lost).toMatchObject({ runId: 'race', existing: true, status: 'RUNNING' });
     expect((await store.read('race')).filter((e) => e.type === 'run.started')).toHaveLength(1);
     // Engine.run too: the loser is not driven, its handler never called.
     let called = 0;
-    const c = new Engine({ store: blindOnce(new FileEventStore(dir), 'race') });
+    const c = new Engine({ store: blindOnce(fileStore(dir), 'race') });
     const view = await c.run(
       def(),
       {},
@@ -87,11 +81,11 @@ describe('caller-chosen run ids through the library', () => {
 
   it('many concurrent starts of one id on one file store: one run.started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-ids-'));
-    const engines = Array.from({ length: 6 }, () => new Engine({ store: new FileEventStore(dir) }));
+    const engines = Array.from({ length: 6 }, () => new Engine({ store: fileStore(dir) }));
     const answers = await Promise.all(engines.map((e) => e.startRun(def(), {}, { runId: 'burst' })));
     expect(answers.filter((x) => !x.existing)).toHaveLength(1);
     expect(new Set(answers.map((x) => x.runId))).toEqual(new Set(['burst']));
-    expect((await new FileEventStore(dir).read('burst')).filter((e) => e.type === 'run.started')).toHaveLength(1);
+    expect((await fileStore(dir).read('burst')).filter((e) => e.type === 'run.started')).toHaveLength(1);
   });
 
   it('reuse after failure: <id>--2 once the run FAILED, per the definition or the start', async () => {

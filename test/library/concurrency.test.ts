@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine, FileEventStore, MemoryEventStore, parseDefinition, type Definition } from '../../src/index.js';
+import { Engine, MemoryEventStore, parseDefinition, type Definition } from '../../src/index.js';
+import { fileStore } from '../helpers/engine.js';
 
 function def(concurrency: string, extra = ''): Definition {
   const r = parseDefinition(`workflow:
@@ -74,7 +75,7 @@ describe('concurrency limits through the library', () => {
 
   it('queued runs are admitted by priority, then arrival; cancelling one frees nothing and is not admitted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-conc-'));
-    const engine = new Engine({ store: new FileEventStore(dir) });
+    const engine = new Engine({ store: fileStore(dir) });
     const d = def('{ limit: 1 }');
     const holder = await engine.run(d, { customer: 'a' }, { handlers });
     const low = await engine.run(d, { customer: 'b' }, { handlers, priority: 10 });
@@ -101,7 +102,7 @@ describe('concurrency limits through the library', () => {
 
   for (const kind of ['file', 'memory'] as const) {
     const store = () =>
-      kind === 'file' ? new FileEventStore(mkdtempSync(join(tmpdir(), 'lf-conc-burst-'))) : new MemoryEventStore();
+      kind === 'file' ? fileStore(mkdtempSync(join(tmpdir(), 'lf-conc-burst-'))) : new MemoryEventStore();
 
     it(`${kind} store: a burst of starts at once keeps the limit, and the queued ones go by priority as slots free`, async () => {
       const engine = new Engine({ store: store() });

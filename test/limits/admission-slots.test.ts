@@ -11,14 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  Engine,
-  FileEventStore,
-  MemoryEventStore,
-  parseDefinition,
-  type Definition,
-  type EventStore,
-} from '../../src/index.js';
+import { Engine, MemoryEventStore, parseDefinition, type Definition, type EventStore } from '../../src/index.js';
+import { fileStore } from '../helpers/engine.js';
 
 const YAML = `workflow:
   id: invoice
@@ -46,7 +40,7 @@ interface Place {
 const places: Record<'file' | 'memory', () => Place> = {
   file: () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-slots-'));
-    return { store: new FileEventStore(dir), dir };
+    return { store: fileStore(dir), dir };
   },
   memory: () => ({ store: new MemoryEventStore(), dir: null }),
 };

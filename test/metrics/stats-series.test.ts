@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDefinitionFile } from '../../src/files/index.js';
 import { Engine } from '../../src/local/index.js';
-import { FileEventStore } from '../../src/store/index.js';
 import { cli, ROOT, spawnCli, tempDir } from '../helpers/cli.js';
 import { parsePromText, sampleValue, type PromSample } from '../helpers/prom-text.js';
 import { STATS_WF as WF } from '../helpers/stats.js';
 import { waitFor } from '../helpers/wait.js';
+import { fileStore } from '../helpers/engine.js';
 
 const DEF = join(ROOT, 'test', 'fixtures', 'stats', 'inventory-stats.yaml');
 const HANDLERS = join(ROOT, 'test', 'fixtures', 'handlers.mjs');
@@ -48,7 +48,7 @@ describe('the figures of monitoring.metrics in Prometheus (serve --metrics-port)
       detail: () => out,
     });
     const { definition } = loadDefinitionFile(DEF);
-    const engine = new Engine({ store: new FileEventStore(store) });
+    const engine = new Engine({ store: fileStore(store) });
     for (const input of [{}, {}, { succeed_on: 5 }]) await engine.start(definition, input);
     const wf = { workflow: WF };
     const samples = await waitFor(
